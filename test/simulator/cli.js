@@ -4,7 +4,9 @@ const { startSimulator, DEFAULT_KEYS } = require('./index');
 
 function arg(name, fallback) {
 	const i = process.argv.indexOf(`--${name}`);
-	return i > -1 ? process.argv[i + 1] : process.env[`TERROS_SIM_${name.toUpperCase().replace(/-/g, '_')}`] ?? fallback;
+	return i > -1
+		? process.argv[i + 1]
+		: (process.env[`TERROS_SIM_${name.toUpperCase().replace(/-/g, '_')}`] ?? fallback);
 }
 
 async function main() {

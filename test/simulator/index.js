@@ -14,7 +14,15 @@ const { schemas, validateRow } = require('./schemas');
 const { Presigner, s3ErrorXml, BUCKET } = require('./s3');
 
 const ENTITIES = Object.keys(schemas);
-const STATUSES = ['New', 'Uploaded', 'Queued', 'Processing', 'PostProcessing', 'Completed', 'Failed'];
+const STATUSES = [
+	'New',
+	'Uploaded',
+	'Queued',
+	'Processing',
+	'PostProcessing',
+	'Completed',
+	'Failed',
+];
 const IN_PROGRESS = new Set(['Uploaded', 'Queued', 'Processing', 'PostProcessing']);
 const HOUR_SEC = 3600;
 const GB = 1000 ** 3;
@@ -22,7 +30,10 @@ const GB = 1000 ** 3;
 /** The options of the Add Import table: their type and the entities they apply to. */
 const IMPORT_OPTIONS = {
 	name: { type: 'string', entities: ENTITIES },
-	disableGeocoding: { type: 'boolean', entities: ['Account', 'CalendarEvent', 'Contact', 'Recruit'] },
+	disableGeocoding: {
+		type: 'boolean',
+		entities: ['Account', 'CalendarEvent', 'Contact', 'Recruit'],
+	},
 	addMissingUsers: { type: 'boolean', entities: ['Account', 'Contact', 'Recruit', 'User'] },
 	createCustomLocations: {
 		type: 'boolean',
@@ -34,14 +45,24 @@ const IMPORT_OPTIONS = {
 };
 
 const DEFAULT_KEYS = {
-	'sim-key-acme': { company: 'acme', userId: 'User:acme-admin', email: 'admin@acme.example', canWrite: true },
+	'sim-key-acme': {
+		company: 'acme',
+		userId: 'User:acme-admin',
+		email: 'admin@acme.example',
+		canWrite: true,
+	},
 	'sim-key-acme-readonly': {
 		company: 'acme',
 		userId: 'User:acme-viewer',
 		email: 'viewer@acme.example',
 		canWrite: false,
 	},
-	'sim-key-globex': { company: 'globex', userId: 'User:globex-admin', email: 'admin@globex.example', canWrite: true },
+	'sim-key-globex': {
+		company: 'globex',
+		userId: 'User:globex-admin',
+		email: 'admin@globex.example',
+		canWrite: true,
+	},
 };
 
 class InvalidRequest extends Error {}
@@ -80,8 +101,12 @@ class TerrosSimulator {
 		this.dataDir =
 			this.options.dataDir || (await fsp.mkdtemp(path.join(os.tmpdir(), 'terros-simulator-')));
 		this.ownsDataDir = !this.options.dataDir;
-		this.apiServer = http.createServer((req, res) => this.track('api', req, res, () => this.handleApi(req, res)));
-		this.s3Server = http.createServer((req, res) => this.track('s3', req, res, () => this.handleS3(req, res)));
+		this.apiServer = http.createServer((req, res) =>
+			this.track('api', req, res, () => this.handleApi(req, res)),
+		);
+		this.s3Server = http.createServer((req, res) =>
+			this.track('s3', req, res, () => this.handleS3(req, res)),
+		);
 		for (const server of [this.apiServer, this.s3Server]) {
 			server.keepAliveTimeout = 5000;
 			server.requestTimeout = 0;
@@ -101,7 +126,8 @@ class TerrosSimulator {
 			server.closeAllConnections();
 			await new Promise((resolve) => server.close(() => resolve()));
 		}
-		if (this.ownsDataDir && this.dataDir) await fsp.rm(this.dataDir, { recursive: true, force: true });
+		if (this.ownsDataDir && this.dataDir)
+			await fsp.rm(this.dataDir, { recursive: true, force: true });
 	}
 
 	/** Forgets imports, faults and recorded requests. */
@@ -163,7 +189,11 @@ class TerrosSimulator {
 			.then(handler)
 			.catch((error) => {
 				if (!res.headersSent) {
-					sendJson(res, 500, { type: 'error', error: 'Server', message: `Simulator fault: ${error.message}` });
+					sendJson(res, 500, {
+						type: 'error',
+						error: 'Server',
+						message: `Simulator fault: ${error.message}`,
+					});
 				} else {
 					res.destroy();
 				}
@@ -182,7 +212,9 @@ class TerrosSimulator {
 			'/import/errors': (c, b) => this.importErrors(c, b),
 			'/import/list': (c) => this.listImports(c),
 			'/import/cleanup': (c, b) => this.cleanupImport(c, b),
-			'/user/get': (c) => ({ user: { userId: c.userId, email: c.email, companyId: `Company:${c.company}` } }),
+			'/user/get': (c) => ({
+				user: { userId: c.userId, email: c.email, companyId: `Company:${c.company}` },
+			}),
 		};
 		const route = routes[url.pathname];
 		if (!route || req.method !== 'POST') {
@@ -204,7 +236,10 @@ class TerrosSimulator {
 			if (body === null || typeof body !== 'object' || Array.isArray(body)) {
 				throw new InvalidRequest('Request body must be a JSON object');
 			}
-			if (!caller.canWrite && (url.pathname === '/import/add' || url.pathname === '/import/cleanup')) {
+			if (
+				!caller.canWrite &&
+				(url.pathname === '/import/add' || url.pathname === '/import/cleanup')
+			) {
 				return sendJson(res, 200, {
 					type: 'error',
 					error: 'NotAuthorized',
@@ -246,7 +281,13 @@ class TerrosSimulator {
 				}
 				return true;
 			case 'serverError':
-				if (s3) sendS3Error(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
+				if (s3)
+					sendS3Error(
+						res,
+						500,
+						'InternalError',
+						'We encountered an internal error. Please try again.',
+					);
 				else sendJson(res, 500, { message: 'Internal server error' });
 				return true;
 			case 'unavailable':
@@ -271,10 +312,15 @@ class TerrosSimulator {
 				return true;
 			case 'html':
 				res.writeHead(fault.status ?? 502, { 'Content-Type': 'text/html' });
-				res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>');
+				res.end(
+					'<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+				);
 				return true;
 			case 'empty':
-				res.writeHead(fault.status ?? 200, { 'Content-Type': 'application/json', 'Content-Length': '0' });
+				res.writeHead(fault.status ?? 200, {
+					'Content-Type': 'application/json',
+					'Content-Length': '0',
+				});
 				res.end();
 				return true;
 			case 'truncated':
@@ -304,7 +350,8 @@ class TerrosSimulator {
 					typeof value === 'object' &&
 					!Array.isArray(value) &&
 					Object.values(value).every((v) => typeof v === 'string');
-				if (!ok) throw new InvalidRequest('columnMapping must be an object whose values are strings');
+				if (!ok)
+					throw new InvalidRequest('columnMapping must be an object whose values are strings');
 			} else if (typeof value !== option.type) {
 				throw new InvalidRequest(`${field} must be a ${option.type}`);
 			}
@@ -346,9 +393,11 @@ class TerrosSimulator {
 
 	findImport(caller, body) {
 		const { importId } = body;
-		if (typeof importId !== 'string' || importId === '') throw new InvalidRequest('importId is required');
+		if (typeof importId !== 'string' || importId === '')
+			throw new InvalidRequest('importId is required');
 		const record = this.imports.get(importId);
-		if (!record || record.company !== caller.company) throw new InvalidRequest(`Import not found: ${importId}`);
+		if (!record || record.company !== caller.company)
+			throw new InvalidRequest(`Import not found: ${importId}`);
 		return record;
 	}
 
@@ -372,7 +421,10 @@ class TerrosSimulator {
 		const records = await Promise.all(
 			record.errorRows.map(async (row) => {
 				const key = `imports/${record.importId}/errors/row-${row}.json`;
-				return { key, signedUrl: await this.presigner.sign(host, 'GET', key, this.options.errorUrlTtlSec) };
+				return {
+					key,
+					signedUrl: await this.presigner.sign(host, 'GET', key, this.options.errorUrlTtlSec),
+				};
 			}),
 		);
 		return { records };
@@ -450,7 +502,12 @@ class TerrosSimulator {
 		if (req.method === 'PUT') return this.handleUpload(req, res, url, key, importId, rest);
 		if (req.method === 'GET') return this.handleDownload(req, res, url, key, importId, rest);
 		await drain(req);
-		sendS3Error(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+		sendS3Error(
+			res,
+			405,
+			'MethodNotAllowed',
+			'The specified method is not allowed against this resource.',
+		);
 	}
 
 	async handleUpload(req, res, url, key, importId, rest) {
@@ -465,7 +522,12 @@ class TerrosSimulator {
 		}
 		if (req.headers['content-length'] === undefined) {
 			await drain(req);
-			return sendS3Error(res, 411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+			return sendS3Error(
+				res,
+				411,
+				'MissingContentLength',
+				'You must provide the Content-Length HTTP header.',
+			);
 		}
 		const denied = await this.presigner.verify(req, url, key);
 		if (denied) {
@@ -475,7 +537,12 @@ class TerrosSimulator {
 		const length = Number(req.headers['content-length']);
 		if (length > this.options.maxUploadBytes) {
 			await drain(req);
-			return sendS3Error(res, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+			return sendS3Error(
+				res,
+				400,
+				'EntityTooLarge',
+				'Your proposed upload exceeds the maximum allowed size',
+			);
 		}
 		const record = this.imports.get(importId);
 		if (!record || rest.join('/') !== 'upload.csv') {
@@ -546,7 +613,7 @@ class TerrosSimulator {
 
 	stepDelay(status) {
 		const step = this.options.stepMs;
-		return typeof step === 'number' ? step : step[status] ?? 50;
+		return typeof step === 'number' ? step : (step[status] ?? 50);
 	}
 
 	/** Walks an uploaded import through its statuses, parsing the file on the way. */
@@ -561,10 +628,13 @@ class TerrosSimulator {
 			}, this.stepDelay(status));
 			this.timers.add(timer);
 		};
+		if (record.stuckAt === 'New') return;
 		record.importStatus = 'Uploaded';
 		advance('Queued', () =>
 			advance('Processing', () => {
-				const parsed = this.options.processCsv ? this.parseUpload(record, file) : Promise.resolve(null);
+				const parsed = this.options.processCsv
+					? this.parseUpload(record, file)
+					: Promise.resolve(null);
 				parsed.then((failure) => {
 					if (failure) {
 						advance('Failed', () => {
@@ -602,7 +672,8 @@ class TerrosSimulator {
 					return mapping[clean] ?? clean;
 				});
 				const missing = schema.required.filter((c) => !header.includes(c));
-				if (missing.length) failure = `Missing required column(s) for ${record.entity}: ${missing.join(', ')}`;
+				if (missing.length)
+					failure = `Missing required column(s) for ${record.entity}: ${missing.join(', ')}`;
 				return;
 			}
 			rows++;
@@ -647,7 +718,7 @@ class TerrosSimulator {
 			}
 		} catch (error) {
 			failure =
-				error instanceof TypeError
+				error?.code === 'ERR_ENCODING_INVALID_ENCODED_DATA'
 					? 'The file is not valid UTF-8 text'
 					: `The file could not be parsed as CSV: ${error.message}`;
 		}
@@ -707,7 +778,10 @@ async function drain(req) {
 
 function sendJson(res, status, body) {
 	const text = JSON.stringify(body);
-	res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+	res.writeHead(status, {
+		'Content-Type': 'application/json',
+		'Content-Length': Buffer.byteLength(text),
+	});
 	res.end(text);
 }
 
@@ -733,4 +807,11 @@ async function startSimulator(options) {
 	return sim;
 }
 
-module.exports = { TerrosSimulator, startSimulator, ENTITIES, STATUSES, IMPORT_OPTIONS, DEFAULT_KEYS };
+module.exports = {
+	TerrosSimulator,
+	startSimulator,
+	ENTITIES,
+	STATUSES,
+	IMPORT_OPTIONS,
+	DEFAULT_KEYS,
+};

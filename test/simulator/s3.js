@@ -54,26 +54,35 @@ class Presigner {
 	async verify(req, url, key, now = Date.now()) {
 		const q = url.searchParams;
 		const amzDate = q.get('X-Amz-Date');
-		const expires = Number(q.get('X-Amz-Expires'));
+		const expires = Number(q.get('X-Amz-Expires') ?? NaN);
 		const signature = q.get('X-Amz-Signature');
 		const signedHeaders = (q.get('X-Amz-SignedHeaders') || '').split(';');
 		if (!amzDate || !signature || !q.get('X-Amz-Credential') || !Number.isFinite(expires)) {
 			return {
 				status: 403,
 				code: 'AccessDenied',
-				message: 'Query-string authentication requires the Signature, Expires and Credential parameters',
+				message:
+					'Query-string authentication requires the Signature, Expires and Credential parameters',
 			};
 		}
 		const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
 		if (!m) {
-			return { status: 403, code: 'AccessDenied', message: 'X-Amz-Date must be in the ISO8601 Long Format' };
+			return {
+				status: 403,
+				code: 'AccessDenied',
+				message: 'X-Amz-Date must be in the ISO8601 Long Format',
+			};
 		}
 		const signingDate = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
 		if (now > signingDate.getTime() + expires * 1000) {
 			return { status: 403, code: 'AccessDenied', message: 'Request has expired' };
 		}
-		const contentType = signedHeaders.includes('content-type') ? req.headers['content-type'] : undefined;
-		const signableHeaders = signedHeaders.includes('content-type') ? new Set(['content-type']) : undefined;
+		const contentType = signedHeaders.includes('content-type')
+			? req.headers['content-type']
+			: undefined;
+		const signableHeaders = signedHeaders.includes('content-type')
+			? new Set(['content-type'])
+			: undefined;
 		const expected = await getSignedUrl(
 			this.client(req.headers.host),
 			this.command(req.method, key, contentType),

@@ -12,14 +12,22 @@ const PHONE = /^\+?[0-9 ()-]{7,20}$/;
 const checks = {
 	email: (v) => (EMAIL.test(v) ? null : `"${v}" is not a valid email address`),
 	phone: (v) => (PHONE.test(v) ? null : `"${v}" is not a valid phone number`),
-	date: (v) => (Number.isNaN(Date.parse(v)) ? `"${v}" is not a date (use ISO 8601, e.g. 2026-03-01)` : null),
-	oneOf: (values) => (v) => (values.includes(v) ? null : `"${v}" must be one of ${values.join(', ')}`),
+	date: (v) =>
+		Number.isNaN(Date.parse(v)) ? `"${v}" is not a date (use ISO 8601, e.g. 2026-03-01)` : null,
+	oneOf: (values) => (v) =>
+		values.includes(v) ? null : `"${v}" must be one of ${values.join(', ')}`,
 };
 
 const schemas = {
 	Account: {
 		required: ['name'],
-		columns: { name: null, address: null, email: checks.email, phone: checks.phone, ownerEmail: checks.email },
+		columns: {
+			name: null,
+			address: null,
+			email: checks.email,
+			phone: checks.phone,
+			ownerEmail: checks.email,
+		},
 	},
 	Contact: {
 		required: ['firstName', 'lastName'],
@@ -61,8 +69,17 @@ const schemas = {
 	},
 	Recruit: {
 		required: ['firstName', 'lastName'],
-		columns: { firstName: null, lastName: null, email: checks.email, phone: checks.phone, source: null },
-		row: (r) => (r.email || r.phone ? null : { column: 'email', message: 'a recruit needs an email or a phone' }),
+		columns: {
+			firstName: null,
+			lastName: null,
+			email: checks.email,
+			phone: checks.phone,
+			source: null,
+		},
+		row: (r) =>
+			r.email || r.phone
+				? null
+				: { column: 'email', message: 'a recruit needs an email or a phone' },
 	},
 };
 

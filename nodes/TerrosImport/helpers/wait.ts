@@ -1,0 +1,98 @@
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { terrosApiRequest } from '../transport';
+import { FINAL_STATUSES } from './constants';
+import { cancellableSleep } from './sleep';
+
+export interface WaitSettings {
+	initialIntervalMs: number;
+	maxIntervalMs: number;
+	timeoutMs: number;
+}
+
+export interface WaitResult {
+	log: IDataObject;
+	polls: number;
+	waitedMs: number;
+	timedOut: boolean;
+}
+
+/** Reads the wait parameters (seconds and minutes in the editor) as milliseconds. */
+export function getWaitSettings(this: IExecuteFunctions, itemIndex: number): WaitSettings {
+	const initial = Number(this.getNodeParameter('pollInterval', itemIndex, 5));
+	const max = Number(this.getNodeParameter('maxPollInterval', itemIndex, 60));
+	const timeout = Number(this.getNodeParameter('timeout', itemIndex, 30));
+	const check = (value: number, label: string) => {
+		if (!Number.isFinite(value) || value <= 0) {
+			throw new NodeOperationError(this.getNode(), `"${label}" must be a number above zero`, {
+				itemIndex,
+				description: `It is ${String(value)}.`,
+			});
+		}
+	};
+	check(initial, 'Poll Interval (Seconds)');
+	check(max, 'Max Poll Interval (Seconds)');
+	check(timeout, 'Timeout (Minutes)');
+	return {
+		initialIntervalMs: initial * 1000,
+		maxIntervalMs: Math.max(initial, max) * 1000,
+		timeoutMs: timeout * 60_000,
+	};
+}
+
+/**
+ * Polls Get Import until the import is Completed or Failed, doubling the interval up to its cap
+ * and never sleeping past the deadline. A timeout is returned, not thrown, so the caller decides.
+ */
+export async function waitForImport(
+	this: IExecuteFunctions,
+	importId: string,
+	itemIndex: number,
+	settings: WaitSettings,
+	onStatus?: (status: string, log: IDataObject) => void,
+): Promise<WaitResult> {
+	const signal = this.getExecutionCancelSignal?.();
+	const started = Date.now();
+	const deadline = started + settings.timeoutMs;
+	let interval = settings.initialIntervalMs;
+	let polls = 0;
+	let lastStatus: string | undefined;
+	for (;;) {
+		const response = await terrosApiRequest.call(
+			this,
+			'/import/get',
+			{ importId },
+			itemIndex,
+			importId,
+		);
+		polls++;
+		const log = (response.log ?? {}) as IDataObject;
+		const status = String(log.importStatus ?? 'unknown');
+		if (status !== lastStatus) {
+			lastStatus = status;
+			onStatus?.(status, log);
+		}
+		const now = Date.now();
+		if (FINAL_STATUSES.includes(status)) {
+			return { log, polls, waitedMs: now - started, timedOut: false };
+		}
+		if (now >= deadline) return { log, polls, waitedMs: now - started, timedOut: true };
+		try {
+			await cancellableSleep(Math.min(interval, deadline - now), signal);
+		} catch {
+			throw new NodeOperationError(this.getNode(), 'The execution was stopped', {
+				itemIndex,
+				description: `Import ${importId} was ${status} when the wait stopped; it goes on in Terros.`,
+			});
+		}
+		interval = Math.min(interval * 2, settings.maxIntervalMs);
+	}
+}
+
+/** Formats a duration for messages: "42 s", "3 min 5 s". */
+export function formatDuration(ms: number): string {
+	const seconds = Math.round(ms / 1000);
+	if (seconds < 60) return `${seconds} s`;
+	return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
