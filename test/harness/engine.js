@@ -17,6 +17,7 @@ const DIST = path.resolve(__dirname, '../../dist');
 const USER_FOLDER = fs.mkdtempSync(path.join(os.tmpdir(), 'terros-n8n-'));
 process.env.N8N_USER_FOLDER = USER_FOLDER;
 process.env.N8N_DEFAULT_BINARY_DATA_MODE = 'filesystem';
+process.env.N8N_ENCRYPTION_KEY ??= 'terros-test-engine-only';
 process.env.N8N_RUNNERS_ENABLED ??= 'false';
 
 const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
@@ -119,7 +120,7 @@ function unsupported(name) {
  * Node types are `test.input` (the TestInput node) or `terros.<name>` for this package's nodes.
  * Returns `{ promise, cancel }`; the promise resolves with `{ run, output(name), error(name) }`.
  */
-function startWorkflow({ nodes, connections, credentials, settings }) {
+function startWorkflow({ nodes, connections, credentials, settings, onNodeStart, onNodeEnd }) {
 	const pkg = loadPackage();
 	const nodeTypes = new NodeTypes({ ...pkg.nodes, testInput: new TestInput() });
 	const fullNodes = nodes.map((n, i) => ({
@@ -155,6 +156,8 @@ function startWorkflow({ nodes, connections, credentials, settings }) {
 		finished = resolve;
 	});
 	hooks.addHandler('workflowExecuteAfter', (run) => finished(run));
+	if (onNodeStart) hooks.addHandler('nodeExecuteBefore', (name) => onNodeStart(name));
+	if (onNodeEnd) hooks.addHandler('nodeExecuteAfter', (name, task) => onNodeEnd(name, task));
 	const additionalData = {
 		hooks,
 		credentialsHelper: new CredentialsHelper(pkg.credential, credentials),

@@ -119,6 +119,7 @@ class TerrosSimulator {
 	}
 
 	async stop() {
+		this.stopped = true;
 		for (const timer of this.timers) clearTimeout(timer);
 		this.timers.clear();
 		for (const server of [this.apiServer, this.s3Server]) {
@@ -619,7 +620,7 @@ class TerrosSimulator {
 	/** Walks an uploaded import through its statuses, parsing the file on the way. */
 	process(record, file) {
 		const advance = (status, then) => {
-			if (record.importStatus === record.stuckAt) return;
+			if (this.stopped || record.importStatus === record.stuckAt) return;
 			const timer = setTimeout(() => {
 				this.timers.delete(timer);
 				if (record.importStatus === record.stuckAt) return;
@@ -663,6 +664,14 @@ class TerrosSimulator {
 		const errorDir = path.join(this.importDir(record.importId), 'errors');
 		await fsp.mkdir(errorDir, { recursive: true });
 		const pendingWrites = [];
+		const flushWrites = async () => {
+			while (pendingWrites.length) {
+				const batch = pendingWrites.splice(0, 64);
+				await Promise.all(
+					batch.map(([name, text]) => fsp.writeFile(path.join(errorDir, name), text)),
+				);
+			}
+		};
 		let failure = null;
 		const parser = new CsvParser((fields, line) => {
 			if (failure) return;
@@ -696,9 +705,7 @@ class TerrosSimulator {
 					message: problems.map((p) => p.message).join('; '),
 					errors: problems,
 				};
-				pendingWrites.push(
-					fsp.writeFile(path.join(errorDir, `row-${rows}.json`), JSON.stringify(detail, null, 2)),
-				);
+				pendingWrites.push([`row-${rows}.json`, JSON.stringify(detail, null, 2)]);
 			}
 			record.totalMessages++;
 		});
@@ -710,11 +717,12 @@ class TerrosSimulator {
 					break;
 				}
 				parser.push(decoder.decode(chunk, { stream: true }));
-				if (pendingWrites.length > 256) await Promise.all(pendingWrites.splice(0));
+				await flushWrites();
 			}
 			if (!failure) {
 				parser.push(decoder.decode());
 				parser.end();
+				await flushWrites();
 			}
 		} catch (error) {
 			failure =
@@ -722,7 +730,6 @@ class TerrosSimulator {
 					? 'The file is not valid UTF-8 text'
 					: `The file could not be parsed as CSV: ${error.message}`;
 		}
-		await Promise.all(pendingWrites);
 		if (!failure && !header) failure = 'The file is empty';
 		if (!failure && rows === 0) failure = 'The file has a header but no data rows';
 		if (failure) {
