@@ -460,3 +460,17 @@ describe('s3GetLatencyMs', () => {
 		expect(laggy.stats.s3.peakInFlight).toBe(5);
 	});
 });
+
+describe('stop', () => {
+	it('walks no import further once the simulator has stopped', async () => {
+		const own = await startSimulator({ apiPort: 0, s3Port: 0, stepMs: 0 });
+		const rows = Array.from({ length: 100_000 }, (_, i) => `Account ${i},a${i}@acme.example`);
+		const { url, importId } = await addImport(own, { entity: 'Account' });
+		expect((await upload(url, crlf('name,email', ...rows))).status).toBe(200);
+		const record = own.imports.get(importId);
+		while (record.importStatus !== 'Processing') await sleep(1);
+		await own.stop();
+		await sleep(200);
+		expect([record.importStatus, own.timers.size]).toEqual(['Processing', 0]);
+	});
+});

@@ -53,7 +53,16 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 					: new NodeOperationError(this.getNode(), caught as Error, { itemIndex });
 			if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
 			if (this.continueOnFail()) {
-				return [{ json: errorItemJson(error), pairedItem: { item: itemIndex } }];
+				// n8n sends an item to the error output only when it carries the error itself (its
+				// json has more than error/message/details), so attach it for that branch.
+				const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
+				return [
+					{
+						json: errorItemJson(error),
+						...(toErrorOutput ? { error } : {}),
+						pairedItem: { item: itemIndex },
+					},
+				];
 			}
 			throw error;
 		}

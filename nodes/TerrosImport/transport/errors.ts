@@ -29,7 +29,9 @@ function apiError(
 		{ message, ...extra },
 		{ message, description, httpCode: httpCode ?? undefined, itemIndex: ctx.itemIndex },
 	);
-	// NodeApiError drops the description when it equals the message; keep it explicit.
+	// NodeApiError drops the description when it equals the message, and swaps the message for a
+	// generic one when the error carries a network code (ECONNRESET, …); keep both explicit.
+	error.message = message;
 	error.description = description;
 	if (httpCode === null) error.httpCode = null;
 	if (ctx.importId) error.context.importId = ctx.importId;
@@ -191,6 +193,18 @@ const S3_ADVICE: Record<string, (ctx: FailureContext) => [string, string]> = {
 	],
 };
 
+const DOWNLOAD_LINK_TODO =
+	'Error file links last 12 hours. Run Get Errors again to get fresh links.';
+
+/** Advice for an error-file download (a GET), where the upload wording above would mislead. */
+const S3_DOWNLOAD_ADVICE: Record<string, [string, string]> = {
+	AccessDenied: ['the error file’s download link is no longer valid', DOWNLOAD_LINK_TODO],
+	SignatureDoesNotMatch: [
+		'the error file’s download link does not match its signature',
+		'The link was changed after Terros made it. Run Get Errors again to get fresh links.',
+	],
+};
+
 /** Reads `Code` and `Message` from an S3 XML error document. */
 export function parseS3Error(body: string): { code: string; message: string } {
 	const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? '';
@@ -198,20 +212,27 @@ export function parseS3Error(body: string): { code: string; message: string } {
 	return { code, message };
 }
 
-/** An S3 answer to a pre-signed request that was not 2xx. */
+/** An S3 answer to a pre-signed request (an upload, or an error-file download) that was not 2xx. */
 export function s3Error(
 	node: INode,
 	ctx: FailureContext,
 	statusCode: number,
 	body: string,
+	transfer: 'upload' | 'download' = 'upload',
 ): NodeApiError {
 	const { code, message } = parseS3Error(body);
 	const expired = code === 'AccessDenied' && /expired/i.test(message);
+	const download = transfer === 'download';
 	const advice = S3_ADVICE[code];
-	let [what, todo] = advice
-		? advice(ctx)
-		: [`the storage service answered HTTP ${statusCode}`, 'Run the node again later.'];
-	if (expired) {
+	let [what, todo] =
+		(download ? S3_DOWNLOAD_ADVICE[code] : undefined) ??
+		(advice
+			? advice(ctx)
+			: [`the storage service answered HTTP ${statusCode}`, 'Run the node again later.']);
+	if (expired && download) {
+		what = 'the error file’s download link expired';
+		todo = DOWNLOAD_LINK_TODO;
+	} else if (expired) {
 		what = 'the upload URL expired';
 		todo = ctx.importId
 			? `Upload URLs last one hour. Create a new import (this one, ${ctx.importId}, can be left as it is) and upload the file to its URL.`

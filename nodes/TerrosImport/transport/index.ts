@@ -302,6 +302,6 @@ export async function downloadSignedFile(
 			});
 			continue;
 		}
-		throw s3Error(this.getNode(), ctx, response.statusCode, body.toString('utf8'));
+		throw s3Error(this.getNode(), ctx, response.statusCode, body.toString('utf8'), 'download');
 	}
 }

@@ -1,0 +1,26 @@
+const h = require('./helpers');
+const { sim: _s, ...x } = {};
+const handle = h.useSimulator();
+it('exp', async () => {
+	const sim = handle.sim;
+	let r = await h.run(sim, [{}], [h.terros('C', 'create', { entity: 'Account', options: { notifyUsers: true } })]);
+	console.log(r.status, h.errorShape(r.error('C')), r.error('C')?.constructor?.name, sim.requests.length);
+	r = await h.run(sim, [{}], [h.terros('C', 'create', { entity: 'Account', options: { columnMappingJson: '{"a": 5}' } })]);
+	console.log(r.status, h.errorShape(r.error('C')), sim.requests.length);
+	r = await h.run(sim, [{}], [h.terros('C', 'create', { entity: 'Account' })], 'sim-key-acme-readonly');
+	console.log(r.status, h.errorShape(r.error('C')), r.error('C').context, sim.requests.length);
+	r = await h.run(sim, [{}], [h.terros('C', 'create', { entity: 'Account' })], 'bad');
+	console.log(r.status, h.errorShape(r.error('C')), r.error('C').context, sim.requests.length);
+	r = await h.run(sim, [{}], [h.terros('W', 'waitForCompletion', { })]);
+	console.log(r.status, h.errorShape(r.error('W')), sim.requests.length);
+	const c = await h.createImportDirectly(sim);
+	console.log(c);
+	sim.inject({ route: '/import/add', kind: 'stuck', status: 'Processing' });
+	const c2 = await h.createImportDirectly(sim);
+	await h.uploadDirectly(c2.url, h.SAMPLE_CSV);
+	const s = h.start(sim, [{ importId: c2.importData.importId }], [h.terros('W', 'waitForCompletion', { pollInterval: 0.05, maxPollInterval: 0.2 })]);
+	setTimeout(s.cancel, 300);
+	const t = Date.now();
+	r = await s.promise;
+	console.log(Date.now() - t, r.status, h.errorShape(r.error('W')), r.runData.W && JSON.stringify(r.runData.W).slice(0, 500));
+});
