@@ -1,10 +1,22 @@
 'use strict';
 
+const { spawn } = require('node:child_process');
+const { once } = require('node:events');
+const path = require('node:path');
+const readline = require('node:readline');
+
 const { startSimulator } = require('./index');
 const { call, request, addImport } = require('./support/http');
 
 const ENTITIES = ['Account', 'Contact', 'CalendarEvent', 'User', 'Task', 'Recruit'];
-const ROUTES = ['/import/add', '/import/get', '/import/errors', '/import/list', '/import/cleanup', '/user/get'];
+const ROUTES = [
+	'/import/add',
+	'/import/get',
+	'/import/errors',
+	'/import/list',
+	'/import/cleanup',
+	'/user/get',
+];
 
 /** The Import Options table of the guide: field, type and the entities it applies to. */
 const OPTION_TABLE = [
@@ -143,26 +155,28 @@ describe('requests', () => {
 		expect([res.status, res.body]).toEqual([200, invalid('Request body is not valid JSON')]);
 	});
 
-	it.each([['an array', '[]'], ['null', 'null'], ['a string', '"Account"']])(
-		'refuses a body that is %s',
-		async (_label, body) => {
-			const res = await call(sim, '/import/add', body);
-			expect([res.status, res.body]).toEqual([200, invalid('Request body must be a JSON object')]);
-		},
-	);
+	it.each([
+		['an array', '[]'],
+		['null', 'null'],
+		['a string', '"Account"'],
+	])('refuses a body that is %s', async (_label, body) => {
+		const res = await call(sim, '/import/add', body);
+		expect([res.status, res.body]).toEqual([200, invalid('Request body must be a JSON object')]);
+	});
 
 	it('treats an empty body as {}', async () => {
 		const res = await call(sim, '/import/list', '');
 		expect([res.status, res.body]).toEqual([200, { type: 'success', imports: [] }]);
 	});
 
-	it.each([['missing', {}], ['empty', { importId: '' }], ['a number', { importId: 7 }]])(
-		'refuses /import/get with an importId that is %s',
-		async (_label, body) => {
-			const res = await call(sim, '/import/get', body);
-			expect(res.body).toEqual(invalid('importId is required'));
-		},
-	);
+	it.each([
+		['missing', {}],
+		['empty', { importId: '' }],
+		['a number', { importId: 7 }],
+	])('refuses /import/get with an importId that is %s', async (_label, body) => {
+		const res = await call(sim, '/import/get', body);
+		expect(res.body).toEqual(invalid('importId is required'));
+	});
 
 	it('refuses /import/get for an unknown import', async () => {
 		const res = await call(sim, '/import/get', { importId: 'Import:000000000000' });
@@ -239,15 +253,27 @@ describe('add import', () => {
 		ENTITIES.map((entity) => [field, entity, applies.includes(entity), SAMPLE[type]]),
 	);
 
-	it.each(applicability.filter((c) => c[2]))('accepts %s on %s imports', async (field, entity, _ok, value) => {
-		const res = await call(sim, '/import/add', { entity, [field]: value });
-		expect(res.body).toMatchObject({ type: 'success', importData: { entity, importStatus: 'New' } });
-	});
+	it.each(applicability.filter((c) => c[2]))(
+		'accepts %s on %s imports',
+		async (field, entity, _ok, value) => {
+			const res = await call(sim, '/import/add', { entity, [field]: value });
+			expect(res.body).toMatchObject({
+				type: 'success',
+				importData: { entity, importStatus: 'New' },
+			});
+		},
+	);
 
-	it.each(applicability.filter((c) => !c[2]))('refuses %s on %s imports', async (field, entity, _ok, value) => {
-		const res = await call(sim, '/import/add', { entity, [field]: value });
-		expect([res.status, res.body]).toEqual([200, invalid(`${field} does not apply to ${entity} imports`)]);
-	});
+	it.each(applicability.filter((c) => !c[2]))(
+		'refuses %s on %s imports',
+		async (field, entity, _ok, value) => {
+			const res = await call(sim, '/import/add', { entity, [field]: value });
+			expect([res.status, res.body]).toEqual([
+				200,
+				invalid(`${field} does not apply to ${entity} imports`),
+			]);
+		},
+	);
 
 	it('accepts every option of an Account import at once', async () => {
 		const res = await call(sim, '/import/add', {
@@ -367,5 +393,74 @@ describe('get import', () => {
 				completedAt: null,
 			},
 		});
+	});
+});
+
+describe('options', () => {
+	it('takes its own API keys', async () => {
+		const custom = await startSimulator({
+			apiPort: 0,
+			s3Port: 0,
+			keys: {
+				'key-initech': {
+					company: 'initech',
+					userId: 'User:peter',
+					email: 'peter@initech.example',
+					canWrite: true,
+				},
+			},
+		});
+		try {
+			const own = await call(custom, '/user/get', {}, 'key-initech');
+			const acme = await call(custom, '/user/get', {}, 'sim-key-acme');
+			expect(own.body.user).toEqual({
+				userId: 'User:peter',
+				email: 'peter@initech.example',
+				companyId: 'Company:initech',
+			});
+			expect([acme.status, acme.text]).toEqual([403, '{"message":"Forbidden"}']);
+		} finally {
+			await custom.stop();
+		}
+	});
+});
+
+describe('command line', () => {
+	it('starts on the given ports, prints its URLs and the key, and stops on SIGTERM', async () => {
+		const args = [
+			path.join(__dirname, 'cli.js'),
+			'--port',
+			'0',
+			'--s3-port',
+			'0',
+			'--step-ms',
+			'5',
+		];
+		const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+		const exited = once(child, 'exit');
+		try {
+			const lines = [];
+			const reader = readline.createInterface({ input: child.stdout });
+			reader.on('line', (line) => lines.push(line));
+			while (!lines.includes('Press Ctrl+C to stop.')) await once(reader, 'line');
+			const [, baseUrl] = /Base URL: +(\S+)/.exec(lines.join('\n'));
+			const [, s3Url] = /S3 URL: +(\S+)/.exec(lines.join('\n'));
+			expect(lines).toEqual([
+				'Terros simulator listening',
+				`  Base URL:  ${baseUrl}`,
+				`  S3 URL:    ${s3Url}`,
+				'  API key:   sim-key-acme',
+				'Press Ctrl+C to stop.',
+			]);
+			expect([baseUrl, s3Url]).toEqual([
+				expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+				expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+			]);
+			const res = await call({ baseUrl }, '/user/get');
+			expect(res.body.user.companyId).toBe('Company:acme');
+		} finally {
+			child.kill('SIGTERM');
+		}
+		expect(await exited).toEqual([0, null]);
 	});
 });

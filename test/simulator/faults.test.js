@@ -176,9 +176,12 @@ describe('malformed responses', () => {
 	it('answers empty with a 200 JSON response of 0 bytes', async () => {
 		sim.inject({ route: '/import/list', kind: 'empty' });
 		const res = await call(sim, '/import/list');
-		expect([res.status, res.headers['content-type'], res.headers['content-length'], res.text]).toEqual(
-			[200, 'application/json', '0', ''],
-		);
+		expect([
+			res.status,
+			res.headers['content-type'],
+			res.headers['content-length'],
+			res.text,
+		]).toEqual([200, 'application/json', '0', '']);
 	});
 
 	it('answers empty with the given status', async () => {
@@ -410,7 +413,10 @@ describe('recording', () => {
 		expect(put).toMatchObject({ server: 's3', method: 'PUT', status: 200 });
 		expect(put.url).toBe(url.slice(sim.s3Url.length));
 		expect(put.path).toBe(new URL(url).pathname);
-		expect(put.headers).toMatchObject({ 'content-type': 'text/csv', 'content-length': String(CSV.length) });
+		expect(put.headers).toMatchObject({
+			'content-type': 'text/csv',
+			'content-length': String(CSV.length),
+		});
 		expect(put.headers).not.toHaveProperty('authorization');
 	});
 
@@ -422,14 +428,14 @@ describe('recording', () => {
 
 	it('tracks the peak number of concurrent S3 requests', async () => {
 		const imports = await Promise.all([1, 2, 3].map(() => addImport(sim, { entity: 'Account' })));
-		sim.inject({ route: 's3:put', kind: 'slow', delayMs: 80, times: 3 });
+		sim.inject({ route: 's3:put', kind: 'slow', delayMs: 150, times: 3 });
 		const results = await Promise.all(imports.map((i) => upload(i.url, CSV)));
 		expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
 		expect(sim.stats.s3).toEqual({ inFlight: 0, peakInFlight: 3 });
 	});
 
 	it('tracks the peak number of concurrent API requests', async () => {
-		sim.inject({ route: '/user/get', kind: 'slow', delayMs: 80, times: 4 });
+		sim.inject({ route: '/user/get', kind: 'slow', delayMs: 150, times: 4 });
 		await Promise.all([1, 2, 3, 4].map(() => call(sim, '/user/get')));
 		expect(sim.stats.api).toEqual({ inFlight: 0, peakInFlight: 4 });
 	});

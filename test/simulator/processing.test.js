@@ -19,18 +19,20 @@ const {
 const BOM = '\uFEFF';
 const crlf = (...lines) => `${lines.join('\r\n')}\r\n`;
 
-const CONTACTS = BOM + crlf(
-	'firstName,lastName,email,phone,accountName',
-	'Ada,Lovelace,ada@example.com,+44 20 7946 0000,"Analytical Engines, Ltd."',
-	'"Grace ""Amazing""",Hopper,grace@example.com,,"Navy Yard,\r\nWashington DC"',
-	'Alan,Turing,"alan""@bletchley",,Bletchley Park',
-	',Nobody,,,',
-	'Edsger,Dijkstra,edsger@example.com,"555,\r\n0100",Eindhoven',
-	'Too,Few',
-	'',
-	'Barbara,Liskov,,+1 (617) 253-1000,MIT',
-	'Ken,Thompson,ken@,nope,"Bell Labs"',
-);
+const CONTACTS =
+	BOM +
+	crlf(
+		'firstName,lastName,email,phone,accountName',
+		'Ada,Lovelace,ada@example.com,+44 20 7946 0000,"Analytical Engines, Ltd."',
+		'"Grace ""Amazing""",Hopper,grace@example.com,,"Navy Yard,\r\nWashington DC"',
+		'Alan,Turing,"alan""@bletchley",,Bletchley Park',
+		',Nobody,,,',
+		'Edsger,Dijkstra,edsger@example.com,"555,\r\n0100",Eindhoven',
+		'Too,Few',
+		'',
+		'Barbara,Liskov,,+1 (617) 253-1000,MIT',
+		'Ken,Thompson,ken@,nope,"Bell Labs"',
+	);
 
 const CONTACT_ERRORS = [
 	{
@@ -94,15 +96,14 @@ const failedLog = (importId, entity, reason) => ({
 });
 
 describe('status walk', () => {
+	const STEP_MS = 100;
 	let slow;
 
 	beforeAll(async () => {
-		const step = 80;
-		slow = await startSimulator({
-			apiPort: 0,
-			s3Port: 0,
-			stepMs: { Queued: step, Processing: step, PostProcessing: step, Completed: step, Failed: step },
-		});
+		const stepMs = Object.fromEntries(
+			['Queued', 'Processing', 'PostProcessing', 'Completed', 'Failed'].map((s) => [s, STEP_MS]),
+		);
+		slow = await startSimulator({ apiPort: 0, s3Port: 0, stepMs });
 	});
 
 	afterAll(() => slow.stop());
@@ -126,8 +127,15 @@ describe('status walk', () => {
 
 	it('walks New → Uploaded → Queued → Processing → PostProcessing → Completed', async () => {
 		const { seen, log, elapsed } = await walk('name\nAcme\n');
-		expect(seen).toEqual(['New', 'Uploaded', 'Queued', 'Processing', 'PostProcessing', 'Completed']);
-		expect(elapsed).toBeGreaterThanOrEqual(4 * 80 - 5);
+		expect(seen).toEqual([
+			'New',
+			'Uploaded',
+			'Queued',
+			'Processing',
+			'PostProcessing',
+			'Completed',
+		]);
+		expect(elapsed).toBeGreaterThanOrEqual(4 * STEP_MS - 5);
 		expect(log.completedAt).toBeGreaterThan(Date.now() - elapsed);
 	});
 
@@ -167,7 +175,9 @@ describe('CSV processing', () => {
 		for (const file of files) {
 			expect(file.status).toBe(200);
 			expect(file.headers['content-type']).toBe('application/json');
-			expect(file.headers.etag).toBe(`"${crypto.createHash('md5').update(file.text).digest('hex')}"`);
+			expect(file.headers.etag).toBe(
+				`"${crypto.createHash('md5').update(file.text).digest('hex')}"`,
+			);
 		}
 		expect(files.map((f) => f.body)).toEqual(CONTACT_ERRORS);
 	});
@@ -190,14 +200,21 @@ describe('CSV processing', () => {
 			'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
 		const swapped = new URL(first.signedUrl);
 		swapped.pathname = new URL(second.signedUrl).pathname;
-		expectS3Error(await download(tamperSignature(first.signedUrl)), 403, 'SignatureDoesNotMatch', mismatch);
+		expectS3Error(
+			await download(tamperSignature(first.signedUrl)),
+			403,
+			'SignatureDoesNotMatch',
+			mismatch,
+		);
 		expectS3Error(await download(swapped.toString()), 403, 'SignatureDoesNotMatch', mismatch);
 	});
 
 	it('refuses an error-file download that sends an Authorization header', async () => {
 		const { importId } = await runImport(sim, { entity: 'Contact' }, CONTACTS);
 		const [record] = await errorRecords(sim, importId);
-		const res = await fetch(record.signedUrl, { headers: { Authorization: 'ApiKey sim-key-acme' } });
+		const res = await fetch(record.signedUrl, {
+			headers: { Authorization: 'ApiKey sim-key-acme' },
+		});
 		expectS3Error(
 			{ status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() },
 			400,
@@ -208,7 +225,12 @@ describe('CSV processing', () => {
 
 	it('returns no error records for an import without errors', async () => {
 		const { importId, log } = await runImport(sim, { entity: 'Account' }, 'name\nAcme\n');
-		expect(log).toMatchObject({ importStatus: 'Completed', successes: 1, errors: 0, totalMessages: 1 });
+		expect(log).toMatchObject({
+			importStatus: 'Completed',
+			successes: 1,
+			errors: 0,
+			totalMessages: 1,
+		});
 		expect(await errorRecords(sim, importId)).toEqual([]);
 	});
 
@@ -237,7 +259,13 @@ describe('CSV processing', () => {
 			'Globex,,,,boss',
 			'"boss" is not a valid email address',
 		],
-		['Contact', 'firstName,lastName,email', 'Ada,Lovelace,ada@example.com', 'Ada,,', 'lastName is required'],
+		[
+			'Contact',
+			'firstName,lastName,email',
+			'Ada,Lovelace,ada@example.com',
+			'Ada,,',
+			'lastName is required',
+		],
 		[
 			'CalendarEvent',
 			'title,startTime,endTime,ownerEmail',
@@ -275,7 +303,12 @@ describe('CSV processing', () => {
 		],
 	])('validates %s rows (%s)', async (entity, header, good, bad, message) => {
 		const { importId, log } = await runImport(sim, { entity }, crlf(header, good, bad));
-		expect(log).toMatchObject({ importStatus: 'Completed', successes: 1, errors: 1, totalMessages: 2 });
+		expect(log).toMatchObject({
+			importStatus: 'Completed',
+			successes: 1,
+			errors: 1,
+			totalMessages: 2,
+		});
 		const [record] = await errorRecords(sim, importId);
 		expect((await download(record.signedUrl)).body).toMatchObject({ row: 2, line: 3, message });
 	});
@@ -287,7 +320,12 @@ describe('columnMapping', () => {
 	it('reads renamed columns as the Terros headers', async () => {
 		const columnMapping = { 'Company Name': 'name', 'E-mail': 'email', Unused: 'phone' };
 		const { importId, log } = await runImport(sim, { entity: 'Account', columnMapping }, csv);
-		expect(log).toMatchObject({ importStatus: 'Completed', successes: 1, errors: 1, totalMessages: 2 });
+		expect(log).toMatchObject({
+			importStatus: 'Completed',
+			successes: 1,
+			errors: 1,
+			totalMessages: 2,
+		});
 		const [record] = await errorRecords(sim, importId);
 		expect((await download(record.signedUrl)).body.errors).toEqual([
 			{ column: 'email', message: '"not-mail" is not a valid email address' },
@@ -296,12 +334,18 @@ describe('columnMapping', () => {
 
 	it('fails the same file without the mapping', async () => {
 		const { importId, log } = await runImport(sim, { entity: 'Account' }, csv);
-		expect(log).toEqual(failedLog(importId, 'Account', 'Missing required column(s) for Account: name'));
+		expect(log).toEqual(
+			failedLog(importId, 'Account', 'Missing required column(s) for Account: name'),
+		);
 	});
 });
 
 describe('files that fail', () => {
-	const invalidUtf8 = Buffer.concat([Buffer.from('name\nZo'), Buffer.from([0xeb]), Buffer.from('\n')]);
+	const invalidUtf8 = Buffer.concat([
+		Buffer.from('name\nZo'),
+		Buffer.from([0xeb]),
+		Buffer.from('\n'),
+	]);
 	it.each([
 		['empty', 'Account', '', 'The file is empty'],
 		['only blank lines', 'Account', '\r\n\r\n', 'The file is empty'],
@@ -329,7 +373,10 @@ describe('files that fail', () => {
 		[
 			'invalid UTF-8 after rows with errors',
 			'Contact',
-			Buffer.concat([Buffer.from('firstName,lastName\nAda,\n,Hopper\n'), Buffer.from([0xc3, 0x28])]),
+			Buffer.concat([
+				Buffer.from('firstName,lastName\nAda,\n,Hopper\n'),
+				Buffer.from([0xc3, 0x28]),
+			]),
 			'The file is not valid UTF-8 text',
 		],
 		[
@@ -359,7 +406,10 @@ describe('stuck fault', () => {
 			const { url, importId } = await addImport(sim, { entity: 'Account' });
 			expect((await upload(url, 'name\nAcme\n')).status).toBe(200);
 			await sleep(150);
-			expect(await getLog(sim, importId)).toMatchObject({ importStatus: status, completedAt: null });
+			expect(await getLog(sim, importId)).toMatchObject({
+				importStatus: status,
+				completedAt: null,
+			});
 		},
 	);
 
@@ -401,7 +451,12 @@ describe('cleanup', () => {
 		const res = await call(sim, '/import/cleanup', { importId });
 		expect([res.status, res.body]).toEqual([200, { type: 'success', importId }]);
 		expect(await errorRecords(sim, importId)).toEqual([]);
-		expectS3Error(await download(record.signedUrl), 404, 'NoSuchKey', 'The specified key does not exist.');
+		expectS3Error(
+			await download(record.signedUrl),
+			404,
+			'NoSuchKey',
+			'The specified key does not exist.',
+		);
 		expect(await getLog(sim, importId)).toEqual(log);
 		const list = await call(sim, '/import/list');
 		expect(list.body.imports.map((i) => i.importId)).toContain(importId);
@@ -445,7 +500,7 @@ describe('s3GetLatencyMs', () => {
 	let laggy;
 
 	beforeAll(async () => {
-		laggy = await startSimulator({ apiPort: 0, s3Port: 0, stepMs: 5, s3GetLatencyMs: [60, 80] });
+		laggy = await startSimulator({ apiPort: 0, s3Port: 0, stepMs: 5, s3GetLatencyMs: [100, 120] });
 	});
 
 	afterAll(() => laggy.stop());
@@ -455,7 +510,7 @@ describe('s3GetLatencyMs', () => {
 		const records = await errorRecords(laggy, importId);
 		const started = Date.now();
 		const files = await Promise.all(records.map((r) => download(r.signedUrl)));
-		expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(100);
 		expect(files.map((f) => f.status)).toEqual([200, 200, 200, 200, 200]);
 		expect(laggy.stats.s3.peakInFlight).toBe(5);
 	});

@@ -3,6 +3,7 @@
 const crypto = require('node:crypto');
 const fsp = require('node:fs/promises');
 const http = require('node:http');
+const os = require('node:os');
 const path = require('node:path');
 
 const { startSimulator } = require('./index');
@@ -37,10 +38,11 @@ beforeEach(() => sim.reset());
 
 const storedFile = (importId) => path.join(sim.dataDir, encodeURIComponent(importId), 'upload.csv');
 
-const exists = (file) => fsp.access(file).then(
-	() => true,
-	() => false,
-);
+const exists = (file) =>
+	fsp.access(file).then(
+		() => true,
+		() => false,
+	);
 
 async function expectNothingStored(importId) {
 	expect((await getLog(sim, importId)).importStatus).toBe('New');
@@ -63,7 +65,10 @@ describe('successful upload', () => {
 	});
 
 	it('stores the bytes untouched', async () => {
-		const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(CSV.replace(/\n/g, '\r\n'))]);
+		const body = Buffer.concat([
+			Buffer.from([0xef, 0xbb, 0xbf]),
+			Buffer.from(CSV.replace(/\n/g, '\r\n')),
+		]);
 		sim.inject({ route: '/import/add', kind: 'stuck', status: 'Uploaded' });
 		const { url, importId } = await addImport(sim, { entity: 'Account' });
 		expect((await upload(url, body)).status).toBe(200);
@@ -104,7 +109,9 @@ describe('successful upload', () => {
 		expect(first).toMatchObject({ importStatus: 'Completed', successes: 2 });
 		expect(again.status).toBe(200);
 		expect(await getLog(sim, importId)).toEqual(first);
-		expect(await fsp.readFile(storedFile(importId), 'utf8')).toBe(`${CSV}Initech,hr@initech.example\n`);
+		expect(await fsp.readFile(storedFile(importId), 'utf8')).toBe(
+			`${CSV}Initech,hr@initech.example\n`,
+		);
 	});
 
 	it('keeps nothing when the client goes away mid-body, and takes a later upload', async () => {
@@ -148,7 +155,12 @@ describe('S3 errors', () => {
 		});
 		expect(sim.requests.at(-1).headers).not.toHaveProperty('content-length');
 		expect(sim.requests.at(-1).headers).not.toHaveProperty('transfer-encoding');
-		expectS3Error(res, 411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+		expectS3Error(
+			res,
+			411,
+			'MissingContentLength',
+			'You must provide the Content-Length HTTP header.',
+		);
 		await expectNothingStored(importId);
 	});
 
@@ -181,7 +193,12 @@ describe('S3 errors', () => {
 			'answers 403 to Content-Type %s',
 			async (contentType) => {
 				const { url, importId } = await addImport(sim, { entity: 'Account' });
-				expectS3Error(await put(url, { 'Content-Type': contentType }), 403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
+				expectS3Error(
+					await put(url, { 'Content-Type': contentType }),
+					403,
+					'SignatureDoesNotMatch',
+					SIGNATURE_MISMATCH,
+				);
 				await expectNothingStored(importId);
 			},
 		);
@@ -193,7 +210,12 @@ describe('S3 errors', () => {
 
 		it('answers 403 to a tampered signature', async () => {
 			const { url, importId } = await addImport(sim, { entity: 'Account' });
-			expectS3Error(await put(tamperSignature(url)), 403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
+			expectS3Error(
+				await put(tamperSignature(url)),
+				403,
+				'SignatureDoesNotMatch',
+				SIGNATURE_MISMATCH,
+			);
 			await expectNothingStored(importId);
 		});
 
@@ -202,7 +224,12 @@ describe('S3 errors', () => {
 			const b = await addImport(sim, { entity: 'Account' });
 			const tampered = new URL(a.url);
 			tampered.pathname = new URL(b.url).pathname;
-			expectS3Error(await put(tampered.toString()), 403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
+			expectS3Error(
+				await put(tampered.toString()),
+				403,
+				'SignatureDoesNotMatch',
+				SIGNATURE_MISMATCH,
+			);
 			await expectNothingStored(a.importId);
 			await expectNothingStored(b.importId);
 		});
@@ -292,14 +319,24 @@ describe('S3 errors', () => {
 
 	it('answers 403 AccessDenied to a correctly signed URL for an unknown import', async () => {
 		const host = new URL(sim.s3Url).host;
-		const url = await new Presigner().sign(host, 'PUT', 'imports/Import:000000000000/upload.csv', 60);
+		const url = await new Presigner().sign(
+			host,
+			'PUT',
+			'imports/Import:000000000000/upload.csv',
+			60,
+		);
 		expectS3Error(await upload(url, CSV), 403, 'AccessDenied', 'Access Denied');
 	});
 
 	it('answers 403 AccessDenied to a correctly signed URL for another key of an import', async () => {
 		const { importId } = await addImport(sim, { entity: 'Account' });
 		const host = new URL(sim.s3Url).host;
-		const url = await new Presigner().sign(host, 'PUT', `imports/${importId}/errors/row-1.json`, 60);
+		const url = await new Presigner().sign(
+			host,
+			'PUT',
+			`imports/${importId}/errors/row-1.json`,
+			60,
+		);
 		expectS3Error(await upload(url, CSV), 403, 'AccessDenied', 'Access Denied');
 		await expectNothingStored(importId);
 	});
@@ -316,7 +353,12 @@ describe('S3 errors', () => {
 	it('answers 405 MethodNotAllowed to DELETE', async () => {
 		const { url } = await addImport(sim, { entity: 'Account' });
 		const res = await request(url, { method: 'DELETE' });
-		expectS3Error(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+		expectS3Error(
+			res,
+			405,
+			'MethodNotAllowed',
+			'The specified method is not allowed against this resource.',
+		);
 	});
 
 	it('does not answer S3 requests with the Terros envelope', async () => {
@@ -372,12 +414,39 @@ describe('with maxUploadBytes: 16', () => {
 	it('answers 400 EntityTooLarge to 17 bytes', async () => {
 		const { url, importId } = await addImport(small, { entity: 'Account' });
 		const res = await upload(url, `name\n${'A'.repeat(11)}\n`);
-		expectS3Error(res, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+		expectS3Error(
+			res,
+			400,
+			'EntityTooLarge',
+			'Your proposed upload exceeds the maximum allowed size',
+		);
 		expect((await getLog(small, importId)).importStatus).toBe('New');
 	});
 
 	it('takes exactly 16 bytes', async () => {
 		const { url } = await addImport(small, { entity: 'Account' });
 		expect((await upload(url, `name\n${'A'.repeat(10)}\n`)).status).toBe(200);
+	});
+});
+
+describe('dataDir', () => {
+	it('keeps files in a given dataDir after stop, and removes its own temp dir', async () => {
+		const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'terros-sim-test-'));
+		const given = await startSimulator({ apiPort: 0, s3Port: 0, stepMs: 5, dataDir });
+		const own = await startSimulator({ apiPort: 0, s3Port: 0, stepMs: 5 });
+		try {
+			for (const target of [given, own]) {
+				target.inject({ route: '/import/add', kind: 'stuck', status: 'Uploaded' });
+				const { url } = await addImport(target, { entity: 'Account' });
+				expect((await upload(url, CSV)).status).toBe(200);
+			}
+			await given.stop();
+			await own.stop();
+			expect(await exists(own.dataDir)).toBe(false);
+			const [dir] = await fsp.readdir(dataDir);
+			expect(await fsp.readFile(path.join(dataDir, dir, 'upload.csv'), 'utf8')).toBe(CSV);
+		} finally {
+			await fsp.rm(dataDir, { recursive: true, force: true });
+		}
 	});
 });

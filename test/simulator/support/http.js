@@ -22,7 +22,12 @@ async function call(sim, route, body = {}, key = KEY) {
 		body: typeof body === 'string' ? body : JSON.stringify(body),
 	});
 	const text = await res.text();
-	return { status: res.status, headers: Object.fromEntries(res.headers), text, body: parseJson(text) };
+	return {
+		status: res.status,
+		headers: Object.fromEntries(res.headers),
+		text,
+		body: parseJson(text),
+	};
 }
 
 /** node:http with full control of the headers; `body` may be an array of chunks. */
@@ -74,7 +79,12 @@ async function upload(url, body, { contentType = 'text/csv', headers = {} } = {}
 async function download(url) {
 	const res = await fetch(url);
 	const text = await res.text();
-	return { status: res.status, headers: Object.fromEntries(res.headers), text, body: parseJson(text) };
+	return {
+		status: res.status,
+		headers: Object.fromEntries(res.headers),
+		text,
+		body: parseJson(text),
+	};
 }
 
 function s3ErrorXml(code, message, requestId) {
