@@ -47,7 +47,10 @@ export class TerrosApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			// Plain http:// is upgraded to https:// unless it points at this machine, so that the test
+			// never sends the key unencrypted.
+			baseURL:
+				'={{ (/^http:\\/\\/(localhost|127(\\.\\d{1,3}){3}|\\[::1\\])(:\\d+)?(\\/|$)/i.test(String($credentials.baseUrl).trim()) ? String($credentials.baseUrl).trim() : String($credentials.baseUrl).trim().replace(/^http:\\/\\//i, "https://")).replace(/\\/+$/, "") }}',
 			url: '/user/get',
 			method: 'POST',
 			body: {},

@@ -53,16 +53,14 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 					: new NodeOperationError(this.getNode(), caught as Error, { itemIndex });
 			if (error.context.itemIndex === undefined) error.context.itemIndex = itemIndex;
 			if (this.continueOnFail()) {
-				// n8n sends an item to the error output only when it carries the error itself (its
-				// json has more than error/message/details), so attach it for that branch.
-				const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
-				return [
-					{
-						json: errorItemJson(error),
-						...(toErrorOutput ? { error } : {}),
-						pairedItem: { item: itemIndex },
-					},
-				];
+				const json = errorItemJson(error);
+				if (this.getNode().onError === 'continueErrorOutput') {
+					// n8n moves an item to the error output only when its json holds nothing but
+					// error, message and details (it then adds the input item's fields).
+					const { error: message, ...details } = json;
+					return [{ json: { error: message, details }, pairedItem: { item: itemIndex } }];
+				}
+				return [{ json, pairedItem: { item: itemIndex } }];
 			}
 			throw error;
 		}

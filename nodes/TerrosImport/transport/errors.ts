@@ -238,7 +238,9 @@ export function s3Error(
 			? `Upload URLs last one hour. Create a new import (this one, ${ctx.importId}, can be left as it is) and upload the file to its URL.`
 			: 'Upload URLs last one hour. Create a new import and upload the file to its URL.';
 	}
-	const serverSays = code ? ` S3 said: ${code}${message ? ` – ${message}` : ''}.` : '';
+	// S3's messages usually end in a full stop already; do not double it.
+	const said = message.replace(/\.+$/, '');
+	const serverSays = code ? ` S3 said: ${code}${said ? ` – ${said}` : ''}.` : '';
 	return apiError(
 		node,
 		ctx,

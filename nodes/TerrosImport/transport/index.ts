@@ -160,7 +160,7 @@ export async function terrosApiRequest(
 			if (parsed.type !== 'error') return parsed;
 			const type = String(parsed.error);
 			const retry =
-				parsed.retry === true ||
+				(policy.honourRetryFlag && parsed.retry === true) ||
 				(parsed.retry !== false && policy.retryTerrosErrors.includes(type));
 			if (retry && canRetry) {
 				await waitBeforeRetry(attempt, signal).catch(() => {

@@ -7,12 +7,15 @@ export interface RetryPolicy {
 	retryConnectionErrors: boolean;
 	/** Terros envelope error types that are transient. */
 	retryTerrosErrors: string[];
+	/** Whether Terros' own `retry: true` in an error body may cause another attempt. */
+	honourRetryFlag: boolean;
 }
 
 /**
- * Add Import is never retried: if the request reached Terros before the connection failed, the
- * import already exists, and a second attempt would create a duplicate that then waits for a
- * file forever. Only the user can tell, from List Imports, whether the first one landed.
+ * Add Import is retried only when Terros certainly created nothing: a 429 refusal, or a
+ * connection that was refused outright. After any other failure the request may have reached
+ * Terros and the import may exist; a second attempt could create a duplicate that then waits for
+ * a file forever. Only the user can tell, from List Imports, whether the first one landed.
  */
 export const RETRY_POLICIES = {
 	read: {
@@ -20,12 +23,14 @@ export const RETRY_POLICIES = {
 		retryStatuses: [429, 500, 502, 503, 504],
 		retryConnectionErrors: true,
 		retryTerrosErrors: ['Server', 'Timeout'],
+		honourRetryFlag: true,
 	},
 	create: {
-		maxAttempts: 1,
-		retryStatuses: [],
+		maxAttempts: 3,
+		retryStatuses: [429],
 		retryConnectionErrors: false,
 		retryTerrosErrors: [],
+		honourRetryFlag: false,
 	},
 	// S3 replaces the object on a second PUT, so an upload may be repeated until one succeeds.
 	upload: {
@@ -33,6 +38,7 @@ export const RETRY_POLICIES = {
 		retryStatuses: [500, 503],
 		retryConnectionErrors: true,
 		retryTerrosErrors: [],
+		honourRetryFlag: false,
 	},
 	// Cleanup is idempotent: cleaning an import twice does no harm.
 	cleanup: {
@@ -40,6 +46,7 @@ export const RETRY_POLICIES = {
 		retryStatuses: [429, 500, 502, 503, 504],
 		retryConnectionErrors: true,
 		retryTerrosErrors: ['Server', 'Timeout'],
+		honourRetryFlag: true,
 	},
 } satisfies Record<string, RetryPolicy>;
 

@@ -51,5 +51,8 @@ export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
 ): Promise<INodeExecutionData[]> {
-	return [{ json: await createImport.call(this, itemIndex) }];
+	const json = await createImport.call(this, itemIndex);
+	// Keep the item's file, so that an Upload File step right after can send it.
+	const { binary } = this.getInputData()[itemIndex];
+	return [{ json, ...(binary ? { binary } : {}) }];
 }
