@@ -5,4 +5,8 @@ module.exports = {
 	testTimeout: 30_000,
 	maxWorkers: 2,
 	modulePathIgnorePatterns: ['<rootDir>/dist/package.json'],
+	// Every workflow run is recorded (test/harness/run-log.js); the teardown scans all of it for
+	// secrets and fails the run on a leak.
+	globalSetup: '<rootDir>/test/harness/run-log-setup.js',
+	globalTeardown: '<rootDir>/test/harness/run-log-teardown.js',
 };

@@ -21,9 +21,40 @@ process.env.N8N_ENCRYPTION_KEY ??= 'terros-test-engine-only';
 process.env.N8N_RUNNERS_ENABLED ??= 'false';
 
 const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
+const { Logger } = require(
+	require.resolve('@n8n/backend-common', { paths: [require.resolve('n8n-core')] }),
+);
 const core = require('n8n-core');
-const { Workflow, NodeHelpers } = require('n8n-workflow');
+const { Workflow, NodeHelpers, LoggerProxy } = require('n8n-workflow');
 const { TestInput } = require('./test-input-node');
+const { TransportCall } = require('./transport-call-node');
+const runLog = require('./run-log');
+
+// Every line n8n logs goes to the run log too, whatever its level, for the secret scan: lines
+// written through a Logger instance (the error reporter's) and through LoggerProxy (the engine's).
+if (!Logger.prototype.log.terrosRecorded) {
+	const log = Logger.prototype.log;
+	const recorded = function (level, message, metadata) {
+		runLog.recordLog(level, message, metadata);
+		return log.call(this, level, message, metadata);
+	};
+	recorded.terrosRecorded = true;
+	Logger.prototype.log = recorded;
+}
+function recordLoggerProxy() {
+	const logger = Container.get(Logger);
+	const forward = (level) => (message, meta) => {
+		// Logger.log records the lines it writes; debug lines it drops at the default level.
+		if (level === 'debug') runLog.recordLog(level, message, meta);
+		logger[level](message, meta);
+	};
+	LoggerProxy.init({
+		error: forward('error'),
+		warn: forward('warn'),
+		info: forward('info'),
+		debug: forward('debug'),
+	});
+}
 
 const CREDENTIAL_TYPE = 'terrosApi';
 
@@ -104,6 +135,7 @@ async function initBinaryData() {
 	binaryReady ??= (async () => {
 		const service = Container.get(core.BinaryDataService);
 		await service.init();
+		recordLoggerProxy();
 		return service;
 	})();
 	return binaryReady;
@@ -122,14 +154,18 @@ function unsupported(name) {
  */
 function startWorkflow({ nodes, connections, credentials, settings, onNodeStart, onNodeEnd }) {
 	const pkg = loadPackage();
-	const nodeTypes = new NodeTypes({ ...pkg.nodes, testInput: new TestInput() });
+	const nodeTypes = new NodeTypes({
+		...pkg.nodes,
+		testInput: new TestInput(),
+		transportCall: new TransportCall(),
+	});
 	const fullNodes = nodes.map((n, i) => ({
 		id: n.id ?? `node-${i}`,
 		typeVersion: 1,
 		position: [i * 200, 0],
 		parameters: {},
 		...n,
-		...(n.type.startsWith('terros.') && !n.credentials
+		...((n.type.startsWith('terros.') || n.type === 'test.transportCall') && !n.credentials
 			? { credentials: { [CREDENTIAL_TYPE]: { id: 'cred-1', name: 'Terros account' } } }
 			: {}),
 	}));
@@ -203,7 +239,9 @@ function startWorkflow({ nodes, connections, credentials, settings, onNodeStart,
 			if (!execution.isCanceled) throw error;
 		}
 		const run = await done;
-		return new RunResult(run);
+		const result = new RunResult(run);
+		runLog.recordRun(result, { apiKey: credentials?.apiKey });
+		return result;
 	});
 	return {
 		promise,

@@ -403,7 +403,7 @@ describe('Create: API errors', () => {
 			name: 'NodeApiError',
 			message: 'Create import failed: Terros is unavailable (HTTP 500)',
 			description:
-				'Terros or a proxy in front of it failed to answer. This is usually temporary: run the node again later.',
+				'Terros or a proxy in front of it failed to answer. This is usually temporary: run the node again later. Terros may have created the import before this answer came. Look for it with the Get Many operation (List Imports) before running this node again, or you may create a duplicate.',
 			httpCode: '500',
 		});
 		expect(addRequests()).toHaveLength(1);

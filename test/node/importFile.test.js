@@ -316,12 +316,12 @@ describe('Import File: a later step failing names the created import', () => {
 		const error = result.error('Import');
 		expect(errorShape(error)).toEqual({
 			name: 'NodeApiError',
-			message: `Get import failed: Key revoked [import ${importId} was created; last status New]`,
+			message: `Get import failed: Key revoked [import ${importId} was created; last status Uploaded]`,
 			description:
 				'Terros error NotAuthorized. The API key is valid but may not do this. Ask a Terros admin to check the key’s permissions under Company Settings → API Keys.',
 			httpCode: '200',
 		});
-		expect(error.context).toMatchObject({ importId, importStatus: 'New' });
+		expect(error.context).toMatchObject({ importId, importStatus: 'Uploaded' });
 		expect(sim.imports.get(importId).uploads).toBe(1);
 	});
 });

@@ -286,7 +286,7 @@ describe('failures with a good key', () => {
 			name: 'NodeApiError',
 			message: `Upload file failed: the connection was closed before an answer came (PUT ${url.origin}${url.pathname})`,
 			description:
-				'Check the network and the Base URL of the Terros API credential, then run the node again.',
+				'Check the network between n8n and the storage service named in the message, then run the node again.',
 			httpCode: null,
 		});
 		expect(sim.requests.filter((r) => r.server === 's3')).toHaveLength(3);

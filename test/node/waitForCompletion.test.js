@@ -230,7 +230,10 @@ describe('Wait for Completion: polling', () => {
 				}),
 			],
 		);
-		await new Promise((resolve) => setTimeout(resolve, 300));
+		// Stop once the wait is well under way (a few status checks made), however loaded the machine.
+		for (let i = 0; i < 200 && gets().length < 3; i++) {
+			await new Promise((resolve) => setTimeout(resolve, 25));
+		}
 		const cancelledAt = Date.now();
 		const polledBeforeCancel = gets().length;
 		running.cancel();

@@ -6,6 +6,7 @@ const fsp = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
+const zlib = require('node:zlib');
 const { pipeline } = require('node:stream/promises');
 const { Transform } = require('node:stream');
 
@@ -84,6 +85,7 @@ class TerrosSimulator {
 			maxUploadBytes: 5 * GB,
 			s3GetLatencyMs: 0,
 			processCsv: true,
+			discardUploads: false,
 			dataDir: undefined,
 			...options,
 		};
@@ -144,9 +146,11 @@ class TerrosSimulator {
 	/**
 	 * Scripts a fault for a route: `/import/add` … `/user/get`, `s3:put` or `s3:get`.
 	 * Kinds: throttle, serverError, unavailable, envelope, html, empty, truncated, drop,
-	 * dropAfter, slow, requestTimeout, stuck (for /import/add: the import stops at `status`),
-	 * shortUploadUrl (for /import/add: the upload URL lives `ttlSec`).
-	 * `times` is how many requests it hits (default 1; 0 means every request).
+	 * dropAfter, slow, slowRead (s3:put: the body is read at `bytesPerSecond`), requestTimeout,
+	 * s3Error (an S3 XML error: `status`, `code`, `message`), stuck (for /import/add: the import
+	 * stops at `status`), shortUploadUrl (for /import/add: the upload URL lives `ttlSec`).
+	 * `times` is how many requests it hits (default 1; 0 means every request); `skip` lets that
+	 * many matching requests through first.
 	 */
 	inject(fault) {
 		const entry = { times: 1, ...fault, hits: 0 };
@@ -158,6 +162,11 @@ class TerrosSimulator {
 		const index = this.faults.findIndex((f) => f.route === route);
 		if (index === -1) return null;
 		const fault = this.faults[index];
+		// `skip`: let that many matching requests through before the fault starts to hit.
+		if (fault.skip > 0) {
+			fault.skip--;
+			return null;
+		}
 		fault.hits++;
 		if (fault.times > 0 && fault.hits >= fault.times) this.faults.splice(index, 1);
 		return fault;
@@ -266,6 +275,7 @@ class TerrosSimulator {
 			case 'dropAfter':
 			case 'stuck':
 			case 'shortUploadUrl':
+			case 'slowRead':
 				return false;
 			case 'drop':
 				req.socket.destroy();
@@ -294,6 +304,14 @@ class TerrosSimulator {
 			case 'unavailable':
 				if (s3) sendS3Error(res, 503, 'ServiceUnavailable', 'Service is unable to handle request.');
 				else sendJson(res, 503, { message: 'Service Unavailable' });
+				return true;
+			case 's3Error':
+				sendS3Error(
+					res,
+					fault.status ?? 400,
+					fault.code ?? 'InvalidRequest',
+					fault.message ?? 'Invalid Request',
+				);
 				return true;
 			case 'requestTimeout':
 				sendS3Error(
@@ -500,7 +518,7 @@ class TerrosSimulator {
 				'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
 			);
 		}
-		if (req.method === 'PUT') return this.handleUpload(req, res, url, key, importId, rest);
+		if (req.method === 'PUT') return this.handleUpload(req, res, url, key, importId, rest, fault);
 		if (req.method === 'GET') return this.handleDownload(req, res, url, key, importId, rest);
 		await drain(req);
 		sendS3Error(
@@ -511,7 +529,7 @@ class TerrosSimulator {
 		);
 	}
 
-	async handleUpload(req, res, url, key, importId, rest) {
+	async handleUpload(req, res, url, key, importId, rest, fault) {
 		if (/chunked/i.test(req.headers['transfer-encoding'] || '')) {
 			await drain(req);
 			return sendS3Error(
@@ -550,6 +568,7 @@ class TerrosSimulator {
 			await drain(req);
 			return sendS3Error(res, 403, 'AccessDenied', 'Access Denied');
 		}
+		if (this.options.discardUploads) return this.receiveDiscarded(req, res, record, length);
 		const dir = this.importDir(importId);
 		await fsp.mkdir(dir, { recursive: true });
 		const file = path.join(dir, 'upload.csv');
@@ -562,8 +581,11 @@ class TerrosSimulator {
 				cb(null, chunk);
 			},
 		});
+		// `slowRead`: the body is read at `bytesPerSecond`, as over a slow link.
+		const stages =
+			fault?.kind === 'slowRead' ? [throttle(fault.bytesPerSecond ?? 1_000_000, this)] : [];
 		try {
-			await pipeline(req, counter, fs.createWriteStream(file));
+			await pipeline(req, ...stages, counter, fs.createWriteStream(file));
 		} catch {
 			// The client went away mid-body: S3 keeps nothing.
 			await fsp.rm(file, { force: true });
@@ -584,6 +606,37 @@ class TerrosSimulator {
 		res.writeHead(200, { ETag: etag, 'Content-Length': '0', 'x-amz-request-id': requestId() });
 		res.end();
 		if (record.importStatus === 'New') this.process(record, file);
+	}
+
+	/**
+	 * Benchmark mode: counts the body and checksums it with CRC-32 (the ETag), but neither stores
+	 * it nor hashes it with MD5, so that disk writes and MD5 do not limit upload throughput.
+	 */
+	async receiveDiscarded(req, res, record, length) {
+		let received = 0;
+		let crc = 0;
+		try {
+			for await (const chunk of req) {
+				received += chunk.length;
+				crc = zlib.crc32(chunk, crc);
+			}
+		} catch {
+			return; // The client went away mid-body.
+		}
+		if (received !== length) {
+			return sendS3Error(
+				res,
+				400,
+				'IncompleteBody',
+				'You did not provide the number of bytes specified by the Content-Length HTTP header',
+			);
+		}
+		record.uploads++;
+		record.uploadedBytes = received;
+		const etag = `"crc32-${crc.toString(16).padStart(8, '0')}"`;
+		res.writeHead(200, { ETag: etag, 'Content-Length': '0', 'x-amz-request-id': requestId() });
+		res.end();
+		if (record.importStatus === 'New') this.process(record, null);
 	}
 
 	async handleDownload(req, res, url, key, importId, rest) {
@@ -633,9 +686,8 @@ class TerrosSimulator {
 		record.importStatus = 'Uploaded';
 		advance('Queued', () =>
 			advance('Processing', () => {
-				const parsed = this.options.processCsv
-					? this.parseUpload(record, file)
-					: Promise.resolve(null);
+				const parsed =
+					this.options.processCsv && file ? this.parseUpload(record, file) : Promise.resolve(null);
 				parsed.then((failure) => {
 					if (failure) {
 						advance('Failed', () => {
@@ -759,6 +811,15 @@ function delay(ms, sim) {
 			resolve();
 		}, ms);
 		sim.timers.add(timer);
+	});
+}
+
+/** A stream stage that passes data on at `bytesPerSecond`. */
+function throttle(bytesPerSecond, sim) {
+	return new Transform({
+		transform(chunk, _enc, cb) {
+			delay((chunk.length / bytesPerSecond) * 1000, sim).then(() => cb(null, chunk));
+		},
 	});
 }
 

@@ -2,10 +2,15 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { mapWithConcurrency } from '../helpers/errorDetails';
+import type { Halt } from '../helpers/sleep';
 import * as importResource from './import';
 
 type Operation = {
-	execute: (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
+	execute: (
+		this: IExecuteFunctions,
+		itemIndex: number,
+		halt: Halt,
+	) => Promise<INodeExecutionData[]>;
 };
 
 const OPERATIONS: Record<string, Operation> = {
@@ -42,9 +47,11 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	if (!operation) {
 		throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known`);
 	}
+	// Once an item fails the node (no continueOnFail), the items still running stop as well.
+	const halt: Halt = { stopped: false };
 	const runItem = async (itemIndex: number): Promise<INodeExecutionData[]> => {
 		try {
-			const output = await operation.execute.call(this, itemIndex);
+			const output = await operation.execute.call(this, itemIndex, halt);
 			return output.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 		} catch (caught) {
 			const error =
@@ -62,6 +69,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 				}
 				return [{ json, pairedItem: { item: itemIndex } }];
 			}
+			halt.stopped = true;
 			throw error;
 		}
 	};

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { UploadSource } from '../transport';
 import { HEAD_BYTES } from './csv';
-import { MAX_SINGLE_PUT_BYTES } from './constants';
+import { MAX_SINGLE_PUT_BYTES, UPLOAD_READ_CHUNK_BYTES } from './constants';
 
 export interface CsvFile extends UploadSource {
 	fileName?: string;
@@ -44,7 +44,7 @@ export async function getCsvFile(
 		file = {
 			size,
 			fileName: binary.fileName,
-			open: async () => this.helpers.getBinaryStream(id),
+			open: async () => this.helpers.getBinaryStream(id, UPLOAD_READ_CHUNK_BYTES),
 			readHead: async () => readHead(await this.helpers.getBinaryStream(id, HEAD_BYTES)),
 		};
 	} else {
@@ -93,9 +93,12 @@ async function readHead(
 	return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
 }
 
+/** A size for messages, rounded up: a file just over a limit never reads as the limit itself. */
 export function formatBytes(bytes: number): string {
-	if (bytes >= 1000 ** 3) return `${(bytes / 1000 ** 3).toFixed(2)} GB`;
-	if (bytes >= 1000 ** 2) return `${(bytes / 1000 ** 2).toFixed(1)} MB`;
-	if (bytes >= 1000) return `${(bytes / 1000).toFixed(1)} kB`;
+	const up = (unit: number, digits: number) =>
+		(Math.ceil(bytes / (unit / 10 ** digits)) / 10 ** digits).toFixed(digits);
+	if (bytes >= 1000 ** 3) return `${up(1000 ** 3, 2)} GB`;
+	if (bytes >= 1000 ** 2) return `${up(1000 ** 2, 1)} MB`;
+	if (bytes >= 1000) return `${up(1000, 1)} kB`;
 	return `${bytes} bytes`;
 }

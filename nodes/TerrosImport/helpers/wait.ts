@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { terrosApiRequest } from '../transport';
 import { FINAL_STATUSES } from './constants';
-import { cancellableSleep } from './sleep';
+import { cancellableSleep, type Halt, type StopSignal } from './sleep';
 
 export interface WaitSettings {
 	initialIntervalMs: number;
@@ -51,21 +51,39 @@ export async function waitForImport(
 	itemIndex: number,
 	settings: WaitSettings,
 	onStatus?: (status: string, log: IDataObject) => void,
+	halt?: Halt,
 ): Promise<WaitResult> {
 	const signal = this.getExecutionCancelSignal?.();
+	const stop: StopSignal = {
+		get aborted() {
+			return Boolean(signal?.aborted || halt?.stopped);
+		},
+	};
 	const started = Date.now();
 	const deadline = started + settings.timeoutMs;
 	let interval = settings.initialIntervalMs;
 	let polls = 0;
 	let lastStatus: string | undefined;
-	for (;;) {
-		const response = await terrosApiRequest.call(
-			this,
-			'/import/get',
-			{ importId },
+	// The stop button may come during a status check or between two: either way, say where the
+	// import was, since it goes on in Terros.
+	const stoppedError = () => {
+		const error = new NodeOperationError(this.getNode(), 'The execution was stopped', {
 			itemIndex,
-			importId,
-		);
+			description: lastStatus
+				? `Import ${importId} was ${lastStatus} when the wait stopped; it goes on in Terros.`
+				: `The wait for import ${importId} stopped before its first status check; the import goes on in Terros.`,
+		});
+		error.context.importId = importId;
+		if (lastStatus) error.context.importStatus = lastStatus;
+		return error;
+	};
+	for (;;) {
+		if (halt?.stopped) throw stoppedError();
+		const response = await terrosApiRequest
+			.call(this, '/import/get', { importId }, itemIndex, importId)
+			.catch((error: unknown) => {
+				throw signal?.aborted ? stoppedError() : error;
+			});
 		polls++;
 		const log = (response.log ?? {}) as IDataObject;
 		const status = String(log.importStatus ?? 'unknown');
@@ -79,12 +97,9 @@ export async function waitForImport(
 		}
 		if (now >= deadline) return { log, polls, waitedMs: now - started, timedOut: true };
 		try {
-			await cancellableSleep(Math.min(interval, deadline - now), signal);
+			await cancellableSleep(Math.min(interval, deadline - now), stop);
 		} catch {
-			throw new NodeOperationError(this.getNode(), 'The execution was stopped', {
-				itemIndex,
-				description: `Import ${importId} was ${status} when the wait stopped; it goes on in Terros.`,
-			});
+			throw stoppedError();
 		}
 		interval = Math.min(interval * 2, settings.maxIntervalMs);
 	}

@@ -45,7 +45,8 @@ export function terrosEnvelopeError(
 	body: { error?: unknown; message?: unknown },
 ): NodeApiError {
 	const type = typeof body.error === 'string' ? body.error : 'Unknown';
-	const serverMessage = typeof body.message === 'string' ? body.message : 'no message given';
+	const serverMessage =
+		typeof body.message === 'string' && body.message.trim() ? body.message : 'no message given';
 	const advice =
 		TERROS_ERROR_ADVICE[type] ?? 'Terros reported an error of a kind this node does not know.';
 	const error = apiError(
@@ -114,12 +115,13 @@ export function terrosHttpError(
 	);
 }
 
-/** A request that got no answer at all. */
+/** A request that got no answer at all, from Terros (`api`) or the storage service (`storage`). */
 export function connectionError(
 	node: INode,
 	ctx: FailureContext,
 	target: string,
 	code: string | undefined,
+	server: 'api' | 'storage' = 'api',
 ): NodeApiError {
 	const why =
 		code === 'ECONNREFUSED'
@@ -133,7 +135,9 @@ export function connectionError(
 		node,
 		ctx,
 		`${ctx.action} failed: ${why} (${target})`,
-		'Check the network and the Base URL of the Terros API credential, then run the node again.',
+		server === 'api'
+			? 'Check the network and the Base URL of the Terros API credential, then run the node again.'
+			: 'Check the network between n8n and the storage service named in the message, then run the node again.',
 		null,
 		{ code: code ?? 'unknown' },
 	);
@@ -205,10 +209,30 @@ const S3_DOWNLOAD_ADVICE: Record<string, [string, string]> = {
 	],
 };
 
+const XML_ENTITIES: Record<string, string> = {
+	amp: '&',
+	lt: '<',
+	gt: '>',
+	quot: '"',
+	apos: "'",
+};
+
+/** Decodes XML's character references (`&amp;`, `&#39;`, `&#x27;`) in an element's text. */
+function xmlText(text: string): string {
+	return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
+		if (ref[0] !== '#') return XML_ENTITIES[ref.toLowerCase()] ?? whole;
+		const point =
+			ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+		return Number.isInteger(point) && point >= 0 && point <= 0x10ffff
+			? String.fromCodePoint(point)
+			: whole;
+	});
+}
+
 /** Reads `Code` and `Message` from an S3 XML error document. */
 export function parseS3Error(body: string): { code: string; message: string } {
-	const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? '';
-	const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? '';
+	const code = xmlText(/<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? '');
+	const message = xmlText(/<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? '');
 	return { code, message };
 }
 

@@ -11,6 +11,7 @@ import {
 	DOWNLOAD_TIMEOUT_MS,
 	REQUEST_TIMEOUT_MS,
 	UPLOAD_IDLE_TIMEOUT_MS,
+	UPLOAD_MIN_BYTES_PER_SECOND,
 } from '../helpers/constants';
 import {
 	connectionError,
@@ -38,6 +39,12 @@ const ROUTES: Record<TerrosRoute, { action: string; policy: RetryPolicy }> = {
 	'/user/get': { action: 'Get user', policy: RETRY_POLICIES.read },
 };
 
+/** Said when Add Import failed in a way that does not tell whether Terros created the import. */
+const CHECK_LIST_IMPORTS =
+	'Look for it with the Get Many operation (List Imports) before running this node again, or you may create a duplicate.';
+const ADD_MAY_HAVE_CREATED = `The request may have reached Terros before the connection failed, so the import may exist. ${CHECK_LIST_IMPORTS}`;
+const ADD_ANSWER_AMBIGUOUS = `Terros may have created the import before this answer came. ${CHECK_LIST_IMPORTS}`;
+
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 type BinaryStream = Awaited<ReturnType<IExecuteFunctions['helpers']['getBinaryStream']>>;
@@ -54,8 +61,10 @@ function cancelSignal(ctx: IExecuteFunctions): AbortSignal | undefined {
 		: undefined;
 }
 
-function stopped(ctx: IExecuteFunctions, itemIndex: number): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), 'The execution was stopped', { itemIndex });
+function stopped(ctx: IExecuteFunctions, itemIndex: number, importId?: string): NodeOperationError {
+	const error = new NodeOperationError(ctx.getNode(), 'The execution was stopped', { itemIndex });
+	if (importId) error.context.importId = importId;
+	return error;
 }
 
 /** The network error code behind a failed request (ECONNRESET, ETIMEDOUT, …), if any. */
@@ -139,18 +148,18 @@ export async function terrosApiRequest(
 				timeout: REQUEST_TIMEOUT_MS,
 			})) as IN8nHttpFullResponse;
 		} catch (error) {
-			if (signal?.aborted) throw stopped(this, itemIndex);
+			if (signal?.aborted) throw stopped(this, itemIndex, importId);
 			const code = networkCode(error);
 			if (canRetry && (policy.retryConnectionErrors || code === 'ECONNREFUSED')) {
 				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, itemIndex);
+					throw stopped(this, itemIndex, importId);
 				});
 				continue;
 			}
 			const failure = connectionError(this.getNode(), ctx, `POST ${route}`, code);
-			if (route === '/import/add') {
-				failure.description =
-					'The request may have reached Terros before the connection failed, so the import may exist. Look for it with the Get Many operation (List Imports) before running this node again, or you may create a duplicate.';
+			// A refused connection never reached Terros; any other may have created the import.
+			if (route === '/import/add' && code !== 'ECONNREFUSED') {
+				failure.description = ADD_MAY_HAVE_CREATED;
 			}
 			throw failure;
 		}
@@ -164,7 +173,7 @@ export async function terrosApiRequest(
 				(parsed.retry !== false && policy.retryTerrosErrors.includes(type));
 			if (retry && canRetry) {
 				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, itemIndex);
+					throw stopped(this, itemIndex, importId);
 				});
 				continue;
 			}
@@ -173,11 +182,17 @@ export async function terrosApiRequest(
 		if (canRetry && policy.retryStatuses.includes(statusCode)) {
 			const retryAfter = parseRetryAfter(response.headers?.['retry-after']);
 			await waitBeforeRetry(attempt, signal, retryAfter).catch(() => {
-				throw stopped(this, itemIndex);
+				throw stopped(this, itemIndex, importId);
 			});
 			continue;
 		}
-		throw terrosHttpError(this.getNode(), ctx, statusCode, parsed);
+		const failure = terrosHttpError(this.getNode(), ctx, statusCode, parsed);
+		// A 5xx from a proxy, or an answer cut short, may come after Terros created the import.
+		const ambiguous = statusCode >= 500 || (statusCode >= 200 && statusCode < 300);
+		if (route === '/import/add' && ambiguous) {
+			failure.description = `${failure.description} ${ADD_ANSWER_AMBIGUOUS}`;
+		}
+		throw failure;
 	}
 }
 
@@ -189,6 +204,15 @@ export function redactUrl(url: string): string {
 	} catch {
 		return '(not a URL)';
 	}
+}
+
+/**
+ * How long one upload attempt may take. n8n's HTTP client counts a request's timeout from its
+ * start until the answer, not while data flows, so a fixed timeout would cut off every upload
+ * slower than it: the allowance grows with the file, as if sent at UPLOAD_MIN_BYTES_PER_SECOND.
+ */
+export function uploadTimeoutMs(size: number): number {
+	return UPLOAD_IDLE_TIMEOUT_MS + Math.ceil((size / UPLOAD_MIN_BYTES_PER_SECOND) * 1000);
 }
 
 /**
@@ -218,20 +242,20 @@ export async function uploadToSignedUrl(
 				ignoreHttpStatusErrors: true,
 				disableFollowRedirect: true,
 				encoding: 'text',
-				timeout: UPLOAD_IDLE_TIMEOUT_MS,
+				timeout: uploadTimeoutMs(source.size),
 				abortSignal: signal,
 			} as IHttpRequestOptions)) as IN8nHttpFullResponse;
 		} catch (error) {
 			destroyQuietly(body);
-			if (signal?.aborted) throw stopped(this, ctx.itemIndex);
+			if (signal?.aborted) throw stopped(this, ctx.itemIndex, ctx.importId);
 			const code = networkCode(error);
 			if (canRetry && policy.retryConnectionErrors) {
 				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, ctx.itemIndex);
+					throw stopped(this, ctx.itemIndex, ctx.importId);
 				});
 				continue;
 			}
-			throw connectionError(this.getNode(), ctx, `PUT ${redactUrl(url)}`, code);
+			throw connectionError(this.getNode(), ctx, `PUT ${redactUrl(url)}`, code, 'storage');
 		}
 		const { statusCode } = response;
 		if (statusCode >= 200 && statusCode < 300) {
@@ -243,7 +267,7 @@ export async function uploadToSignedUrl(
 			policy.retryStatuses.includes(statusCode) || /<Code>RequestTimeout<\/Code>/.test(text);
 		if (canRetry && transient) {
 			await waitBeforeRetry(attempt, signal).catch(() => {
-				throw stopped(this, ctx.itemIndex);
+				throw stopped(this, ctx.itemIndex, ctx.importId);
 			});
 			continue;
 		}
@@ -279,14 +303,20 @@ export async function downloadSignedFile(
 				abortSignal: signal,
 			})) as IN8nHttpFullResponse;
 		} catch (error) {
-			if (signal?.aborted) throw stopped(this, ctx.itemIndex);
+			if (signal?.aborted) throw stopped(this, ctx.itemIndex, ctx.importId);
 			if (canRetry && policy.retryConnectionErrors) {
 				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, ctx.itemIndex);
+					throw stopped(this, ctx.itemIndex, ctx.importId);
 				});
 				continue;
 			}
-			throw connectionError(this.getNode(), ctx, `GET ${redactUrl(url)}`, networkCode(error));
+			throw connectionError(
+				this.getNode(),
+				ctx,
+				`GET ${redactUrl(url)}`,
+				networkCode(error),
+				'storage',
+			);
 		}
 		const body = Buffer.isBuffer(response.body)
 			? response.body
@@ -298,7 +328,7 @@ export async function downloadSignedFile(
 		if (canRetry && policy.retryStatuses.includes(response.statusCode)) {
 			const retryAfter = parseRetryAfter(response.headers?.['retry-after']);
 			await waitBeforeRetry(attempt, signal, retryAfter).catch(() => {
-				throw stopped(this, ctx.itemIndex);
+				throw stopped(this, ctx.itemIndex, ctx.importId);
 			});
 			continue;
 		}

@@ -87,6 +87,8 @@ export async function execute(
 			itemIndex,
 			importId,
 		});
+		// S3 took the file: Terros moves the import to Uploaded, whatever the next step meets.
+		status = 'Uploaded';
 		const base: IDataObject = {
 			importId,
 			entity: created.entity,

@@ -7,6 +7,7 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { getImportId } from '../../helpers/importBody';
+import type { Halt } from '../../helpers/sleep';
 import {
 	formatDuration,
 	getWaitSettings,
@@ -106,11 +107,12 @@ export function timeoutError(
 export async function execute(
 	this: IExecuteFunctions,
 	itemIndex: number,
+	halt?: Halt,
 ): Promise<INodeExecutionData[]> {
 	const importId = getImportId.call(this, itemIndex);
 	const settings = getWaitSettings.call(this, itemIndex);
 	const options = this.getNodeParameter('waitOptions', itemIndex, {}) as IDataObject;
-	const result = await waitForImport.call(this, importId, itemIndex, settings);
+	const result = await waitForImport.call(this, importId, itemIndex, settings, undefined, halt);
 	if (result.timedOut && options.timeoutAsItem !== true) {
 		throw timeoutError.call(this, importId, result, itemIndex);
 	}
