@@ -591,8 +591,13 @@ class TerrosSimulator {
 			await fsp.rm(file, { force: true });
 			return;
 		}
+		if (received !== length) await fsp.rm(file, { force: true });
+		this.finishUpload(res, record, received, length, `"${hash.digest('hex')}"`, file);
+	}
+
+	/** Answers a received upload as S3 does, and starts processing an import's first file. */
+	finishUpload(res, record, received, length, etag, file) {
 		if (received !== length) {
-			await fsp.rm(file, { force: true });
 			return sendS3Error(
 				res,
 				400,
@@ -602,7 +607,6 @@ class TerrosSimulator {
 		}
 		record.uploads++;
 		record.uploadedBytes = received;
-		const etag = `"${hash.digest('hex')}"`;
 		res.writeHead(200, { ETag: etag, 'Content-Length': '0', 'x-amz-request-id': requestId() });
 		res.end();
 		if (record.importStatus === 'New') this.process(record, file);
@@ -623,20 +627,8 @@ class TerrosSimulator {
 		} catch {
 			return; // The client went away mid-body.
 		}
-		if (received !== length) {
-			return sendS3Error(
-				res,
-				400,
-				'IncompleteBody',
-				'You did not provide the number of bytes specified by the Content-Length HTTP header',
-			);
-		}
-		record.uploads++;
-		record.uploadedBytes = received;
 		const etag = `"crc32-${crc.toString(16).padStart(8, '0')}"`;
-		res.writeHead(200, { ETag: etag, 'Content-Length': '0', 'x-amz-request-id': requestId() });
-		res.end();
-		if (record.importStatus === 'New') this.process(record, null);
+		this.finishUpload(res, record, received, length, etag, null);
 	}
 
 	async handleDownload(req, res, url, key, importId, rest) {
