@@ -197,12 +197,12 @@ const S3_ADVICE: Record<string, (ctx: FailureContext) => [string, string]> = {
 	],
 };
 
-const DOWNLOAD_LINK_TODO =
+const DOWNLOAD_LINK_ADVICE =
 	'Error file links last 12 hours. Run Get Errors again to get fresh links.';
 
 /** Advice for an error-file download (a GET), where the upload wording above would mislead. */
 const S3_DOWNLOAD_ADVICE: Record<string, [string, string]> = {
-	AccessDenied: ['the error file’s download link is no longer valid', DOWNLOAD_LINK_TODO],
+	AccessDenied: ['the error file’s download link is no longer valid', DOWNLOAD_LINK_ADVICE],
 	SignatureDoesNotMatch: [
 		'the error file’s download link does not match its signature',
 		'The link was changed after Terros made it. Run Get Errors again to get fresh links.',
@@ -255,7 +255,7 @@ export function s3Error(
 			: [`the storage service answered HTTP ${statusCode}`, 'Run the node again later.']);
 	if (expired && download) {
 		what = 'the error file’s download link expired';
-		todo = DOWNLOAD_LINK_TODO;
+		todo = DOWNLOAD_LINK_ADVICE;
 	} else if (expired) {
 		what = 'the upload URL expired';
 		todo = ctx.importId

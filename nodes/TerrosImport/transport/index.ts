@@ -1,26 +1,17 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	IHttpRequestOptions,
-	IN8nHttpFullResponse,
-} from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IN8nHttpFullResponse } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import {
-	CREDENTIAL_TYPE,
-	DOWNLOAD_TIMEOUT_MS,
-	REQUEST_TIMEOUT_MS,
-	UPLOAD_IDLE_TIMEOUT_MS,
-	UPLOAD_MIN_BYTES_PER_SECOND,
-} from '../helpers/constants';
+import { CREDENTIAL_TYPE, REQUEST_TIMEOUT_MS } from '../helpers/constants';
 import {
 	connectionError,
 	type FailureContext,
-	s3Error,
 	terrosEnvelopeError,
 	terrosHttpError,
 } from './errors';
 import { parseRetryAfter, RETRY_POLICIES, type RetryPolicy, waitBeforeRetry } from './retry';
+import { cancelSignal, networkCode, stopped } from './shared';
+
+export * from './storage';
 
 export type TerrosRoute =
 	| '/import/add'
@@ -46,37 +37,6 @@ const ADD_MAY_HAVE_CREATED = `The request may have reached Terros before the con
 const ADD_ANSWER_AMBIGUOUS = `Terros may have created the import before this answer came. ${CHECK_LIST_IMPORTS}`;
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
-
-type BinaryStream = Awaited<ReturnType<IExecuteFunctions['helpers']['getBinaryStream']>>;
-
-/** A file to upload: its size, and a way to open it afresh for each attempt. */
-export interface UploadSource {
-	size: number;
-	open: () => Promise<BinaryStream | Buffer>;
-}
-
-function cancelSignal(ctx: IExecuteFunctions): AbortSignal | undefined {
-	return typeof ctx.getExecutionCancelSignal === 'function'
-		? ctx.getExecutionCancelSignal()
-		: undefined;
-}
-
-function stopped(ctx: IExecuteFunctions, itemIndex: number, importId?: string): NodeOperationError {
-	const error = new NodeOperationError(ctx.getNode(), 'The execution was stopped', { itemIndex });
-	if (importId) error.context.importId = importId;
-	return error;
-}
-
-/** The network error code behind a failed request (ECONNRESET, ETIMEDOUT, …), if any. */
-function networkCode(error: unknown): string | undefined {
-	let current: unknown = error;
-	for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-		const code = (current as { code?: unknown }).code;
-		if (typeof code === 'string' && /^(E[A-Z_]+|ERR_[A-Z_]+)$/.test(code)) return code;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return undefined;
-}
 
 function parseJsonBody(body: unknown): unknown {
 	if (typeof body !== 'string') return body;
@@ -193,145 +153,5 @@ export async function terrosApiRequest(
 			failure.description = `${failure.description} ${ADD_ANSWER_AMBIGUOUS}`;
 		}
 		throw failure;
-	}
-}
-
-/** The path of a signed URL, without its query string: safe to show. */
-export function redactUrl(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${parsed.origin}${parsed.pathname}`;
-	} catch {
-		return '(not a URL)';
-	}
-}
-
-/**
- * How long one upload attempt may take. n8n's HTTP client counts a request's timeout from its
- * start until the answer, not while data flows, so a fixed timeout would cut off every upload
- * slower than it: the allowance grows with the file, as if sent at UPLOAD_MIN_BYTES_PER_SECOND.
- */
-export function uploadTimeoutMs(size: number): number {
-	return UPLOAD_IDLE_TIMEOUT_MS + Math.ceil((size / UPLOAD_MIN_BYTES_PER_SECOND) * 1000);
-}
-
-/**
- * PUTs a file to a pre-signed S3 URL. No credential goes with it: S3 refuses a second auth
- * mechanism, and the Terros key must never leave for another host.
- */
-export async function uploadToSignedUrl(
-	this: IExecuteFunctions,
-	url: string,
-	source: UploadSource,
-	ctx: FailureContext,
-): Promise<{ etag?: string; attempts: number }> {
-	const policy = RETRY_POLICIES.upload;
-	const signal = cancelSignal(this);
-	for (let attempt = 1; ; attempt++) {
-		const canRetry = attempt < policy.maxAttempts;
-		const body = await source.open();
-		let response: IN8nHttpFullResponse;
-		try {
-			response = (await this.helpers.httpRequest({
-				method: 'PUT',
-				url,
-				// A stream is sent as it is read; n8n's helper accepts it though the type does not say so.
-				body: body as unknown as Buffer,
-				headers: { 'Content-Type': 'text/csv', 'Content-Length': String(source.size) },
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				disableFollowRedirect: true,
-				encoding: 'text',
-				timeout: uploadTimeoutMs(source.size),
-				abortSignal: signal,
-			} as IHttpRequestOptions)) as IN8nHttpFullResponse;
-		} catch (error) {
-			destroyQuietly(body);
-			if (signal?.aborted) throw stopped(this, ctx.itemIndex, ctx.importId);
-			const code = networkCode(error);
-			if (canRetry && policy.retryConnectionErrors) {
-				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, ctx.itemIndex, ctx.importId);
-				});
-				continue;
-			}
-			throw connectionError(this.getNode(), ctx, `PUT ${redactUrl(url)}`, code, 'storage');
-		}
-		const { statusCode } = response;
-		if (statusCode >= 200 && statusCode < 300) {
-			const etag = response.headers?.etag;
-			return { etag: typeof etag === 'string' ? etag : undefined, attempts: attempt };
-		}
-		const text = typeof response.body === 'string' ? response.body : String(response.body ?? '');
-		const transient =
-			policy.retryStatuses.includes(statusCode) || /<Code>RequestTimeout<\/Code>/.test(text);
-		if (canRetry && transient) {
-			await waitBeforeRetry(attempt, signal).catch(() => {
-				throw stopped(this, ctx.itemIndex, ctx.importId);
-			});
-			continue;
-		}
-		throw s3Error(this.getNode(), ctx, statusCode, text);
-	}
-}
-
-function destroyQuietly(body: unknown) {
-	if (body && typeof (body as { destroy?: unknown }).destroy === 'function') {
-		(body as { destroy: () => void }).destroy();
-	}
-}
-
-/** GETs a pre-signed file (an error file), without the credential, retrying transient failures. */
-export async function downloadSignedFile(
-	this: IExecuteFunctions,
-	url: string,
-	ctx: FailureContext,
-): Promise<{ body: Buffer; contentType: string }> {
-	const policy = RETRY_POLICIES.read;
-	const signal = cancelSignal(this);
-	for (let attempt = 1; ; attempt++) {
-		const canRetry = attempt < policy.maxAttempts;
-		let response: IN8nHttpFullResponse;
-		try {
-			response = (await this.helpers.httpRequest({
-				method: 'GET',
-				url,
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				encoding: 'arraybuffer',
-				timeout: DOWNLOAD_TIMEOUT_MS,
-				abortSignal: signal,
-			})) as IN8nHttpFullResponse;
-		} catch (error) {
-			if (signal?.aborted) throw stopped(this, ctx.itemIndex, ctx.importId);
-			if (canRetry && policy.retryConnectionErrors) {
-				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, ctx.itemIndex, ctx.importId);
-				});
-				continue;
-			}
-			throw connectionError(
-				this.getNode(),
-				ctx,
-				`GET ${redactUrl(url)}`,
-				networkCode(error),
-				'storage',
-			);
-		}
-		const body = Buffer.isBuffer(response.body)
-			? response.body
-			: Buffer.from((response.body as string) ?? '');
-		if (response.statusCode >= 200 && response.statusCode < 300) {
-			const type = response.headers?.['content-type'];
-			return { body, contentType: typeof type === 'string' ? type : 'application/octet-stream' };
-		}
-		if (canRetry && policy.retryStatuses.includes(response.statusCode)) {
-			const retryAfter = parseRetryAfter(response.headers?.['retry-after']);
-			await waitBeforeRetry(attempt, signal, retryAfter).catch(() => {
-				throw stopped(this, ctx.itemIndex, ctx.importId);
-			});
-			continue;
-		}
-		throw s3Error(this.getNode(), ctx, response.statusCode, body.toString('utf8'), 'download');
 	}
 }

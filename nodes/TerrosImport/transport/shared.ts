@@ -1,0 +1,31 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+/** The execution's cancel signal, on hosts that have one. */
+export function cancelSignal(ctx: IExecuteFunctions): AbortSignal | undefined {
+	return typeof ctx.getExecutionCancelSignal === 'function'
+		? ctx.getExecutionCancelSignal()
+		: undefined;
+}
+
+/** The error for a node whose execution was stopped. */
+export function stopped(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	importId?: string,
+): NodeOperationError {
+	const error = new NodeOperationError(ctx.getNode(), 'The execution was stopped', { itemIndex });
+	if (importId) error.context.importId = importId;
+	return error;
+}
+
+/** The network error code behind a failed request (ECONNRESET, ETIMEDOUT, …), if any. */
+export function networkCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string' && /^(E[A-Z_]+|ERR_[A-Z_]+)$/.test(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}
