@@ -8,10 +8,14 @@
  *
  * Two uploads of the file, each measured from the RSS just before it to its own peak (the peak
  * is reset before each): the first in a fresh simulator, the second in the same one afterwards.
- * The first grows by V8's external-memory threshold: received chunks are freed only by a GC,
- * which V8 starts once about 64 MiB of such buffers have been allocated since the last one; the
- * memory they used stays in the process for the next upload, which therefore grows by almost
- * nothing. The target applies to the steady state (the second); both are printed.
+ * Both must stay under the target.
+ *
+ * The simulator runs with a 1 MiB young generation (`--max-semi-space-size=1`; SIM_NODE_FLAGS
+ * overrides it). Each chunk an HTTP server receives is a Buffer whose small JS wrapper lives in
+ * the young generation; with Node's default (16 MiB and more) those wrappers, and so the chunks'
+ * memory, are freed only every ~64 MiB of upload, which alone is the whole target. With 1 MiB
+ * they are scavenged every few MiB. Measured on one 1 GiB upload: 60–66 MiB of growth with the
+ * defaults, 16 MiB with 1 MiB.
  */
 
 const { fork } = require('node:child_process');
@@ -68,8 +72,13 @@ async function writeCsv(file, size) {
 	return { md5: hash.digest('hex'), rows: n };
 }
 
+const SIM_NODE_FLAGS = (process.env.SIM_NODE_FLAGS ?? '--max-semi-space-size=1')
+	.split(' ')
+	.filter(Boolean);
+
 async function startChild() {
 	const child = fork(path.join(__dirname, 'simulator-child.js'), [], {
+		execArgv: SIM_NODE_FLAGS,
 		stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
 	});
 	const lines = readline.createInterface({ input: child.stdout });
@@ -177,7 +186,7 @@ async function main() {
 		const cold = await measuredUpload(sim, file, size, md5);
 		const steady = await measuredUpload(sim, file, size, md5);
 
-		const pass = steady.growth < TARGET_GROWTH_MIB;
+		const pass = cold.growth < TARGET_GROWTH_MIB && steady.growth < TARGET_GROWTH_MIB;
 		console.log(
 			`Two uploads of a ${mib(size / MIB)} MiB CSV (${rows.toLocaleString('en')} rows) to the simulator`,
 		);
@@ -195,9 +204,9 @@ async function main() {
 		console.log(`| Growth (peak − before) | ${mib(cold.growth)} | ${mib(steady.growth)} |`);
 		console.log('');
 		console.log(
-			`${pass ? 'PASS' : 'FAIL'}: the second upload grew the RSS by ${mib(steady.growth)} MiB; ` +
-				`target < ${TARGET_GROWTH_MIB} MiB. The first grew it by ${mib(cold.growth)} MiB: ` +
-				"V8's external-memory GC threshold (64 MiB of received buffers) plus the process's own.",
+			`${pass ? 'PASS' : 'FAIL'}: the uploads grew the simulator's RSS by ${mib(cold.growth)} and ` +
+				`${mib(steady.growth)} MiB; target < ${TARGET_GROWTH_MIB} MiB each ` +
+				`(simulator flags: ${SIM_NODE_FLAGS.join(' ') || 'none'}).`,
 		);
 		process.exitCode = pass ? 0 : 1;
 	} finally {
