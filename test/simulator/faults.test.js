@@ -320,6 +320,37 @@ describe('fault scheduling', () => {
 		expect(statuses).toEqual([429, 503, 503, 500, 200]);
 	});
 
+	it('lets `skip` matching requests through before it hits', async () => {
+		const fault = sim.inject({ route: '/import/list', kind: 'throttle', skip: 2, times: 1 });
+		const statuses = [];
+		for (let i = 0; i < 4; i++) statuses.push((await call(sim, '/import/list')).status);
+		expect(statuses).toEqual([200, 200, 429, 200]);
+		expect(fault.hits).toBe(1);
+	});
+
+	it('answers an S3 error of any code with s3Error', async () => {
+		const { url } = await addImport(sim, { entity: 'Account' });
+		sim.inject({
+			route: 's3:put',
+			kind: 's3Error',
+			status: 409,
+			code: 'Conflict',
+			message: 'Busy',
+		});
+		expectS3Error(await upload(url, CSV), 409, 'Conflict', 'Busy');
+		expect((await upload(url, CSV)).status).toBe(200);
+	});
+
+	it('reads an upload body slowly with slowRead', async () => {
+		const { url } = await addImport(sim, { entity: 'Account' });
+		const body = 'name\n' + 'x\n'.repeat(50_000);
+		sim.inject({ route: 's3:put', kind: 'slowRead', bytesPerSecond: 200_000 });
+		const started = Date.now();
+		expect((await upload(url, body)).status).toBe(200);
+		// 100 kB at 200 kB/s: about half a second, against a few milliseconds unthrottled.
+		expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+	});
+
 	it('keeps s3:put and s3:get faults apart', async () => {
 		const url = await errorFileUrl();
 		sim.inject({ route: 's3:put', kind: 'serverError' });
