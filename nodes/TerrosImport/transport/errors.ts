@@ -1,5 +1,5 @@
 import type { INode, JsonObject } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
 /** Where a failure happened, for the words of the error. */
 export interface FailureContext {
@@ -273,14 +273,4 @@ export function s3Error(
 		String(statusCode),
 		{ s3Code: code || 'none' },
 	);
-}
-
-/** Input that cannot work, caught before any request. */
-export function badInput(
-	node: INode,
-	itemIndex: number,
-	message: string,
-	description: string,
-): NodeOperationError {
-	return new NodeOperationError(node, message, { itemIndex, description });
 }

@@ -8,8 +8,8 @@ import {
 	terrosEnvelopeError,
 	terrosHttpError,
 } from './errors';
-import { parseRetryAfter, RETRY_POLICIES, type RetryPolicy, waitBeforeRetry } from './retry';
-import { cancelSignal, networkCode, stopped } from './shared';
+import { parseRetryAfter, RETRY_POLICIES, type RetryPolicy } from './retry';
+import { cancelSignal, networkCode, pauseBeforeRetry, stopped } from './shared';
 
 export * from './storage';
 
@@ -111,9 +111,7 @@ export async function terrosApiRequest(
 			if (signal?.aborted) throw stopped(this, itemIndex, importId);
 			const code = networkCode(error);
 			if (canRetry && (policy.retryConnectionErrors || code === 'ECONNREFUSED')) {
-				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, itemIndex, importId);
-				});
+				await pauseBeforeRetry(this, attempt, itemIndex, importId);
 				continue;
 			}
 			const failure = connectionError(this.getNode(), ctx, `POST ${route}`, code);
@@ -132,18 +130,14 @@ export async function terrosApiRequest(
 				(policy.honourRetryFlag && parsed.retry === true) ||
 				(parsed.retry !== false && policy.retryTerrosErrors.includes(type));
 			if (retry && canRetry) {
-				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, itemIndex, importId);
-				});
+				await pauseBeforeRetry(this, attempt, itemIndex, importId);
 				continue;
 			}
 			throw terrosEnvelopeError(this.getNode(), ctx, parsed);
 		}
 		if (canRetry && policy.retryStatuses.includes(statusCode)) {
 			const retryAfter = parseRetryAfter(response.headers?.['retry-after']);
-			await waitBeforeRetry(attempt, signal, retryAfter).catch(() => {
-				throw stopped(this, itemIndex, importId);
-			});
+			await pauseBeforeRetry(this, attempt, itemIndex, importId, retryAfter);
 			continue;
 		}
 		const failure = terrosHttpError(this.getNode(), ctx, statusCode, parsed);

@@ -1,6 +1,8 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { waitBeforeRetry } from './retry';
+
 /** The execution's cancel signal, on hosts that have one. */
 export function cancelSignal(ctx: IExecuteFunctions): AbortSignal | undefined {
 	return typeof ctx.getExecutionCancelSignal === 'function'
@@ -28,4 +30,20 @@ export function networkCode(error: unknown): string | undefined {
 		current = (current as { cause?: unknown }).cause;
 	}
 	return undefined;
+}
+
+/**
+ * Waits out the backoff before the next attempt; a stop during the wait ends it with the stop
+ * error for this item (and import, if known).
+ */
+export async function pauseBeforeRetry(
+	ctx: IExecuteFunctions,
+	attempt: number,
+	itemIndex: number,
+	importId?: string,
+	retryAfterMs?: number,
+): Promise<void> {
+	await waitBeforeRetry(attempt, cancelSignal(ctx), retryAfterMs).catch(() => {
+		throw stopped(ctx, itemIndex, importId);
+	});
 }

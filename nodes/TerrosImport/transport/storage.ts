@@ -6,8 +6,8 @@ import {
 	UPLOAD_MIN_BYTES_PER_SECOND,
 } from '../helpers/constants';
 import { connectionError, type FailureContext, s3Error } from './errors';
-import { parseRetryAfter, RETRY_POLICIES, waitBeforeRetry } from './retry';
-import { cancelSignal, networkCode, stopped } from './shared';
+import { parseRetryAfter, RETRY_POLICIES } from './retry';
+import { cancelSignal, networkCode, pauseBeforeRetry, stopped } from './shared';
 
 type BinaryStream = Awaited<ReturnType<IExecuteFunctions['helpers']['getBinaryStream']>>;
 
@@ -71,9 +71,7 @@ export async function uploadToSignedUrl(
 			if (signal?.aborted) throw stopped(this, ctx.itemIndex, ctx.importId);
 			const code = networkCode(error);
 			if (canRetry && policy.retryConnectionErrors) {
-				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, ctx.itemIndex, ctx.importId);
-				});
+				await pauseBeforeRetry(this, attempt, ctx.itemIndex, ctx.importId);
 				continue;
 			}
 			throw connectionError(this.getNode(), ctx, `PUT ${redactUrl(url)}`, code, 'storage');
@@ -87,9 +85,7 @@ export async function uploadToSignedUrl(
 		const transient =
 			policy.retryStatuses.includes(statusCode) || /<Code>RequestTimeout<\/Code>/.test(text);
 		if (canRetry && transient) {
-			await waitBeforeRetry(attempt, signal).catch(() => {
-				throw stopped(this, ctx.itemIndex, ctx.importId);
-			});
+			await pauseBeforeRetry(this, attempt, ctx.itemIndex, ctx.importId);
 			continue;
 		}
 		throw s3Error(this.getNode(), ctx, statusCode, text);
@@ -126,9 +122,7 @@ export async function downloadSignedFile(
 		} catch (error) {
 			if (signal?.aborted) throw stopped(this, ctx.itemIndex, ctx.importId);
 			if (canRetry && policy.retryConnectionErrors) {
-				await waitBeforeRetry(attempt, signal).catch(() => {
-					throw stopped(this, ctx.itemIndex, ctx.importId);
-				});
+				await pauseBeforeRetry(this, attempt, ctx.itemIndex, ctx.importId);
 				continue;
 			}
 			throw connectionError(
@@ -148,9 +142,7 @@ export async function downloadSignedFile(
 		}
 		if (canRetry && policy.retryStatuses.includes(response.statusCode)) {
 			const retryAfter = parseRetryAfter(response.headers?.['retry-after']);
-			await waitBeforeRetry(attempt, signal, retryAfter).catch(() => {
-				throw stopped(this, ctx.itemIndex, ctx.importId);
-			});
+			await pauseBeforeRetry(this, attempt, ctx.itemIndex, ctx.importId, retryAfter);
 			continue;
 		}
 		throw s3Error(this.getNode(), ctx, response.statusCode, body.toString('utf8'), 'download');
