@@ -9,6 +9,7 @@ const net = require('node:net');
 
 const { startSimulator } = require('../simulator');
 const {
+	errorRows,
 	SAMPLE_CSV,
 	apiCalls,
 	bigCsv,
@@ -253,12 +254,7 @@ describe('error-file downloads: retried on transient faults', () => {
 		importId = await importWithErrors(sim);
 	});
 
-	const rows = () =>
-		run(
-			sim,
-			[{ importId }],
-			[terros('Errors', 'getErrors', { output: 'rows', errorOptions: { concurrency: 1 } })],
-		);
+	const rows = () => errorRows(sim, importId);
 
 	it.each([
 		['a dropped connection', { kind: 'drop' }],

@@ -7,6 +7,7 @@
 
 const { startSimulator } = require('../simulator');
 const {
+	errorRows,
 	SAMPLE_CSV,
 	errorShape,
 	importWithErrors,
@@ -240,12 +241,7 @@ describe('error-file downloads: download wording, never upload wording', () => {
 		importId = await importWithErrors(sim);
 	});
 
-	const rows = () =>
-		run(
-			sim,
-			[{ importId }],
-			[terros('Errors', 'getErrors', { output: 'rows', errorOptions: { concurrency: 1 } })],
-		);
+	const rows = () => errorRows(sim, importId);
 
 	it.each([
 		[

@@ -19,6 +19,7 @@ const { DEFAULT_KEYS } = require('../simulator');
 const runLog = require('../harness/run-log');
 const teardown = require('../harness/run-log-teardown');
 const {
+	errorRows,
 	SAMPLE_CSV,
 	constants,
 	errorShape,
@@ -275,11 +276,7 @@ describe('failures that could leak, checked one by one', () => {
 		constants.DOWNLOAD_TIMEOUT_MS = 100;
 		sim.requests = [];
 		sim.inject({ route: 's3:get', ...fault });
-		const result = await run(
-			sim,
-			[{ importId }],
-			[terros('Node', 'getErrors', { output: 'rows', errorOptions: { concurrency: 1 } })],
-		);
+		const result = await errorRows(sim, importId, 'Node');
 		expect(result.error('Node')).toBeDefined();
 		expectClean(result);
 		expect(gets(sim).length).toBeGreaterThan(0);

@@ -10,6 +10,7 @@ const net = require('node:net');
 
 const { startSimulator } = require('../simulator');
 const {
+	errorRows,
 	SAMPLE_CSV,
 	apiCalls,
 	bigCsv,
@@ -442,11 +443,7 @@ describe('every request has its own timeout', () => {
 		constants.DOWNLOAD_TIMEOUT_MS = 100;
 		sim.requests = [];
 		sim.inject({ route: 's3:get', kind: 'slow', delayMs: 5000, times: 0 });
-		const result = await run(
-			sim,
-			[{ importId }],
-			[terros('Errors', 'getErrors', { output: 'rows', errorOptions: { concurrency: 1 } })],
-		);
+		const result = await errorRows(sim, importId);
 		const error = result.error('Errors');
 		expect(error.message).toBe(
 			`Download error file failed: the request timed out (GET ${sim.s3Url}/terros-imports/imports/${encodeURIComponent(importId)}/errors/row-3.json)`,

@@ -158,6 +158,15 @@ async function importWithErrors(sim) {
 	return importId;
 }
 
+/** Get Errors (Failed Rows, one download at a time) for `importId`, in a node named `name`. */
+function errorRows(sim, importId, name = 'Errors') {
+	return helpers.run(
+		sim,
+		[{ importId }],
+		[helpers.terros(name, 'getErrors', { output: 'rows', errorOptions: { concurrency: 1 } })],
+	);
+}
+
 /** An import that got the sample file and then stays at `status`; forgets the set-up requests. */
 async function stuckImport(sim, status = 'Processing') {
 	sim.inject({ route: '/import/add', kind: 'stuck', status });
@@ -199,6 +208,7 @@ module.exports = {
 	callSimulator,
 	clientSockets,
 	constants,
+	errorRows,
 	eventually,
 	gets,
 	importWithErrors,
