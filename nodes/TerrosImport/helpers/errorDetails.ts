@@ -1,7 +1,6 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { downloadSignedFile } from '../transport';
-import type { FailureContext } from '../transport/errors';
+import { downloadSignedFile, terrosApiRequest } from '../transport';
 
 export interface ErrorRecord {
 	key: string;
@@ -14,6 +13,22 @@ export function readErrorRecords(response: IDataObject): ErrorRecord[] {
 	return records
 		.filter((r): r is IDataObject => typeof r === 'object' && r !== null)
 		.map((r) => ({ key: String(r.key ?? ''), signedUrl: String(r.signedUrl ?? '') }));
+}
+
+/** Get Import Errors: the import's error records. */
+export async function fetchErrorRecords(
+	this: IExecuteFunctions,
+	importId: string,
+	itemIndex: number,
+): Promise<ErrorRecord[]> {
+	const response = await terrosApiRequest.call(
+		this,
+		'/import/errors',
+		{ importId },
+		itemIndex,
+		importId,
+	);
+	return readErrorRecords(response);
 }
 
 /** The CSV row number in an error file's key (`…/row-42.json`), if it has one. */
@@ -59,9 +74,10 @@ export async function downloadErrorRows(
 	importId: string,
 	records: ErrorRecord[],
 	concurrency: number,
-	ctx: FailureContext,
+	itemIndex: number,
 	attachFiles: boolean,
 ): Promise<ErrorRow[]> {
+	const ctx = { action: 'Download error file', itemIndex, importId };
 	const rows = await mapWithConcurrency(records, concurrency, async (record) => {
 		const { body, contentType } = await downloadSignedFile.call(this, record.signedUrl, ctx);
 		const text = body.toString('utf8');

@@ -6,9 +6,8 @@ import type {
 } from 'n8n-workflow';
 
 import { DEFAULT_DOWNLOAD_CONCURRENCY } from '../../helpers/constants';
-import { downloadErrorRows, readErrorRecords, rowFromKey } from '../../helpers/errorDetails';
+import { downloadErrorRows, fetchErrorRecords, rowFromKey } from '../../helpers/errorDetails';
 import { getImportId } from '../../helpers/importBody';
-import { terrosApiRequest } from '../../transport';
 import { importIdField } from './common';
 
 const displayOptions = { show: { resource: ['import'], operation: ['getErrors'] } };
@@ -84,14 +83,7 @@ export async function getErrorItems(
 	output: string,
 	options: IDataObject,
 ): Promise<INodeExecutionData[]> {
-	const response = await terrosApiRequest.call(
-		this,
-		'/import/errors',
-		{ importId },
-		itemIndex,
-		importId,
-	);
-	const records = readErrorRecords(response);
+	const records = await fetchErrorRecords.call(this, importId, itemIndex);
 	const errorCount = records.length;
 	if (errorCount === 0) return [{ json: { importId, errorCount: 0 } }];
 	if (output === 'records') {
@@ -108,7 +100,7 @@ export async function getErrorItems(
 		importId,
 		records,
 		concurrency,
-		{ action: 'Download error file', itemIndex, importId },
+		itemIndex,
 		attach,
 	);
 	const binaryField = String(options.binaryPropertyName ?? 'errorFile') || 'errorFile';

@@ -6,10 +6,10 @@ import type {
 } from 'n8n-workflow';
 
 import { DEFAULT_DOWNLOAD_CONCURRENCY } from '../../helpers/constants';
-import { downloadErrorRows, readErrorRecords } from '../../helpers/errorDetails';
+import { downloadErrorRows, fetchErrorRecords } from '../../helpers/errorDetails';
 import { getColumnMapping } from '../../helpers/importBody';
 import { getWaitSettings, waitForImport } from '../../helpers/wait';
-import { terrosApiRequest, uploadToSignedUrl } from '../../transport';
+import { uploadToSignedUrl } from '../../transport';
 import {
 	binaryPropertyField,
 	importDefinitionFields,
@@ -108,19 +108,12 @@ export async function execute(
 		const json: IDataObject = { ...base, ...waitOutput(importId, result) };
 		const includeRows = this.getNodeParameter('includeErrorRows', itemIndex, false) as boolean;
 		if (includeRows && Number(result.log.errors ?? 0) > 0) {
-			const response = await terrosApiRequest.call(
-				this,
-				'/import/errors',
-				{ importId },
-				itemIndex,
-				importId,
-			);
 			const rows = await downloadErrorRows.call(
 				this,
 				importId,
-				readErrorRecords(response),
+				await fetchErrorRecords.call(this, importId, itemIndex),
 				DEFAULT_DOWNLOAD_CONCURRENCY,
-				{ action: 'Download error file', itemIndex, importId },
+				itemIndex,
 				false,
 			);
 			json.failedRows = rows.map(({ json: row }) => ({
