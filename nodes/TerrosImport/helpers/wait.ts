@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { terrosApiRequest } from '../transport';
+import { cancelSignal } from '../transport/shared';
 import { FINAL_STATUSES } from './constants';
 import { cancellableSleep, type Halt, type StopSignal } from './sleep';
 
@@ -53,7 +54,7 @@ export async function waitForImport(
 	onStatus?: (status: string, log: IDataObject) => void,
 	halt?: Halt,
 ): Promise<WaitResult> {
-	const signal = this.getExecutionCancelSignal?.();
+	const signal = cancelSignal(this);
 	const stop: StopSignal = {
 		get aborted() {
 			return Boolean(signal?.aborted || halt?.stopped);
